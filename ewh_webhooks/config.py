@@ -1,0 +1,83 @@
+"""Client settings: base URL presets, timeouts, and the checks on them."""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Any
+from urllib.parse import urlsplit
+
+import attrs
+
+from .errors import InvalidArgumentError
+
+__all__ = ["BASE_URLS", "DEFAULT_BASE_URL", "Timeout", "is_loopback_host", "resolve_base_url"]
+
+BASE_URLS: dict[str, str] = {
+    "eu-dev": "https://eu-dev.middleware.ewarehousing-solutions.com",
+    "eu": "https://eu.middleware.ewarehousing-solutions.com",
+    "us": "https://us.middleware.ewarehousing-solutions.com",
+}
+# The sandbox: a forgotten base_url must never write to production.
+DEFAULT_BASE_URL = BASE_URLS["eu-dev"]
+
+
+def _positive_or_none(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if value is not None and (
+        isinstance(value, bool) or not isinstance(value, int | float) or value <= 0
+    ):
+        raise InvalidArgumentError(f"Timeout.{attribute.name} must be > 0 or None, got {value!r}")
+
+
+@attrs.frozen(slots=True, kw_only=True)
+class Timeout:
+    """Seconds allowed for a whole attempt (`total`), to connect, and between reads.
+
+    A plain number anywhere a timeout is taken means `Timeout(total=number)`.
+    """
+
+    total: float | None = attrs.field(default=30.0, validator=_positive_or_none)
+    connect: float | None = attrs.field(default=None, validator=_positive_or_none)
+    read: float | None = attrs.field(default=None, validator=_positive_or_none)
+
+    @classmethod
+    def coerce(cls, value: float | Timeout | None) -> Timeout:
+        if isinstance(value, Timeout):
+            return value
+        if value is None:
+            return cls(total=None)
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise InvalidArgumentError(f"timeout must be seconds or a Timeout, got {value!r}")
+        return cls(total=float(value))
+
+
+def is_loopback_host(host: str | None) -> bool:
+    if not host:
+        return False
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def resolve_base_url(value: str) -> str:
+    """A preset name ("eu-dev", "eu", "us") or a URL -> the URL without trailing slash.
+
+    https only; plain http is accepted for loopback hosts (the emulator).
+    """
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidArgumentError(f"base_url must be a URL or one of {sorted(BASE_URLS)}")
+    url = BASE_URLS.get(value.strip(), value.strip())
+    parts = urlsplit(url)
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        raise InvalidArgumentError(
+            f"base_url {url!r} is not an absolute http(s) URL nor one of {sorted(BASE_URLS)}"
+        )
+    if parts.scheme == "http" and not is_loopback_host(parts.hostname):
+        raise InvalidArgumentError(
+            f"base_url {url!r} uses plain http; https is required (http only for loopback)"
+        )
+    if parts.query or parts.fragment or parts.username or parts.password:
+        raise InvalidArgumentError("base_url must not carry a query, fragment or credentials")
+    return url.rstrip("/")

@@ -1,0 +1,141 @@
+"""Retry policy and its decisions, as pure functions (no clock, no sleep, no I/O).
+
+The request loop asks `decide_retry` after every failed attempt and sleeps for the
+delay it returns; clock and randomness come in as arguments so tables can test
+every branch.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import math
+from collections.abc import Callable
+from typing import Any
+
+import attrs
+
+from .errors import InvalidArgumentError
+from .sansio import IDEMPOTENT_METHODS
+
+__all__ = ["RetryDecision", "RetryPolicy", "backoff_delay", "decide_retry", "parse_retry_after"]
+
+# The statuses worth another try: a timeout, throttling, and the 5xx a proxy or a
+# restarting server gives. Other 5xx (501, 505...) will not change on a retry.
+RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+# A POST is retried only when the server cannot have acted on it: 429 and 503 are
+# answered before any work is done.
+POST_SAFE_STATUSES = frozenset({429, 503})
+
+
+def _non_negative(_: object, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if value is not None and (not isinstance(value, int | float) or value < 0):
+        raise InvalidArgumentError(f"RetryPolicy.{attribute.name} must be >= 0, got {value!r}")
+
+
+@attrs.frozen(slots=True, kw_only=True)
+class RetryPolicy:
+    """How failed requests are retried. Immutable; override per call with `attrs.evolve`.
+
+    >>> RetryPolicy(max_retries=5, deadline=30.0)
+    """
+
+    max_retries: int = attrs.field(default=3, validator=_non_negative)
+    backoff_initial: float = attrs.field(default=0.5, validator=_non_negative)
+    backoff_max: float = attrs.field(default=8.0, validator=_non_negative)
+    backoff_multiplier: float = attrs.field(default=2.0, validator=_non_negative)
+    # Each backoff is shortened by up to this share, at random, so that tasks that
+    # failed together do not come back together.
+    jitter: float = attrs.field(default=0.25, validator=_non_negative)
+    # A Retry-After longer than this is not waited for: RateLimitError at once.
+    max_retry_after: float = attrs.field(default=60.0, validator=_non_negative)
+    # Overall budget across all attempts and sleeps of one call (None: no limit).
+    deadline: float | None = attrs.field(default=120.0, validator=_non_negative)
+
+    @classmethod
+    def none(cls) -> RetryPolicy:
+        """A policy that never retries."""
+        return cls(max_retries=0)
+
+
+@attrs.frozen(slots=True)
+class RetryDecision:
+    retry: bool
+    delay: float = 0.0
+    reason: str = ""
+
+
+def backoff_delay(policy: RetryPolicy, retry_number: int, rand: float) -> float:
+    """Delay before retry `retry_number` (0-based): capped exponential, jittered down.
+
+    `rand` is a number in [0, 1); 0 gives the full delay.
+    """
+    exponent = min(retry_number, 64)  # avoid overflow on absurd retry counts
+    base = min(policy.backoff_max, policy.backoff_initial * policy.backoff_multiplier**exponent)
+    return base * (1.0 - min(policy.jitter, 1.0) * rand)
+
+
+def parse_retry_after(value: str | None, *, now: float) -> float | None:
+    """Seconds to wait from a `Retry-After` header (delta seconds or HTTP-date).
+
+    `now` is the current Unix time, used for the date form. Unparseable -> None.
+    """
+    if value is None:
+        return None
+    value = value.strip()
+    if not value:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        pass
+    else:
+        return max(0.0, seconds) if math.isfinite(seconds) else None
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    return max(0.0, when.timestamp() - now)
+
+
+def decide_retry(
+    policy: RetryPolicy,
+    *,
+    method: str,
+    retries_done: int,
+    elapsed: float,
+    status: int | None = None,
+    request_sent: bool = True,
+    retry_after: float | None = None,
+    rand: Callable[[], float] | float = 0.0,
+) -> RetryDecision:
+    """Whether to retry after a failed attempt, and after how long.
+
+    `status` is None for a transport failure; `request_sent` says whether that
+    failure may have reached the server. `elapsed` is the time since the call began.
+    """
+    if retries_done >= policy.max_retries:
+        return RetryDecision(False, reason=f"gave up after {retries_done} retries")
+    idempotent = method.upper() in IDEMPOTENT_METHODS
+    if status is None:
+        if not idempotent and request_sent:
+            return RetryDecision(False, reason=f"{method} may have reached the server")
+        why = "connection failed" if request_sent else "connection failed before sending"
+    else:
+        if status not in RETRY_STATUSES:
+            return RetryDecision(False, reason=f"status {status} is not retried")
+        if not idempotent and status not in POST_SAFE_STATUSES:
+            return RetryDecision(False, reason=f"{method} is not retried on status {status}")
+        why = f"status {status}"
+    if retry_after is not None:
+        if retry_after > policy.max_retry_after:
+            return RetryDecision(
+                False,
+                reason=f"Retry-After {retry_after:.1f}s exceeds {policy.max_retry_after:.1f}s",
+            )
+        delay = retry_after
+        why += f", Retry-After {retry_after:.2f}s"
+    else:
+        delay = backoff_delay(policy, retries_done, rand() if callable(rand) else rand)
+    if policy.deadline is not None and elapsed + delay > policy.deadline:
+        return RetryDecision(False, reason=f"deadline of {policy.deadline:.1f}s would pass")
+    return RetryDecision(True, delay, why)

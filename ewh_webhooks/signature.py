@@ -1,0 +1,67 @@
+"""Webhook signatures: `X-Hmac-Sha256` is the standard base64 of HMAC-SHA256 over
+the raw body bytes, keyed with the webhook's `hash_secret` in UTF-8.
+
+Verify before parsing, over the exact bytes received: a re-serialized body never
+matches. Several secrets may be given while one is being rotated.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+from collections.abc import Sequence
+
+from .errors import InvalidArgumentError, InvalidSignatureError
+
+__all__ = ["SIGNATURE_HEADER", "sign", "verify_signature"]
+
+SIGNATURE_HEADER = "X-Hmac-Sha256"
+_DIGEST_SIZE = hashlib.sha256().digest_size
+
+
+def _key(secret: str | bytes) -> bytes:
+    if isinstance(secret, bytes):
+        return secret
+    if isinstance(secret, str):
+        return secret.encode("utf-8")
+    raise InvalidArgumentError("a webhook secret must be str or bytes")
+
+
+def sign(body: bytes, secret: str | bytes) -> str:
+    """The `X-Hmac-Sha256` header value for `body` (for tests and emulators)."""
+    if not isinstance(body, bytes | bytearray | memoryview):
+        raise InvalidArgumentError("body must be the raw bytes of the request")
+    return base64.b64encode(hmac.digest(_key(secret), body, "sha256")).decode("ascii")
+
+
+def verify_signature(
+    body: bytes, signature: str | None, secret: str | bytes | Sequence[str | bytes]
+) -> None:
+    """Raise `InvalidSignatureError` unless `signature` matches `body` under a secret.
+
+    >>> verify_signature(await request.read(), request.headers.get("X-Hmac-Sha256"), secret)
+    """
+    if not isinstance(body, bytes | bytearray | memoryview):
+        raise InvalidArgumentError("body must be the raw bytes of the request, not parsed JSON")
+    secrets = [secret] if isinstance(secret, str | bytes) else list(secret)
+    if not secrets or any(not s for s in secrets):
+        raise InvalidArgumentError("at least one non-empty webhook secret is required")
+    if signature is None or not signature.strip():
+        raise InvalidSignatureError(f"missing {SIGNATURE_HEADER} header")
+    try:
+        expected = base64.b64decode(signature.strip(), validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise InvalidSignatureError(f"{SIGNATURE_HEADER} is not valid base64") from exc
+    if len(expected) != _DIGEST_SIZE:
+        raise InvalidSignatureError(
+            f"{SIGNATURE_HEADER} decodes to {len(expected)} bytes, not a SHA-256 digest"
+        )
+    matched = False
+    for candidate in secrets:
+        # Every secret is tried (no early exit) so timing reveals nothing about which matched.
+        digest = hmac.digest(_key(candidate), body, "sha256")
+        matched |= hmac.compare_digest(digest, expected)
+    if not matched:
+        raise InvalidSignatureError(f"{SIGNATURE_HEADER} does not match the body")

@@ -1,0 +1,106 @@
+"""Fault injection for the emulator: random (seeded, so reproducible) and scripted.
+
+Kinds:
+- "429": Too Many Requests with `Retry-After` (seconds, or an HTTP date when
+  `retry_after_date` is set);
+- "500", "503": JSON error bodies; "502": an HTML page, as a proxy sends;
+- "drop": the connection is closed before the request is handled;
+- "drop_after": the request IS handled (a create is stored), then the connection
+  is closed without an answer: the client cannot know it succeeded;
+- "slow": the answer is held for `slow_seconds` first.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+
+import attrs
+
+__all__ = ["FAULT_KINDS", "FaultPlan", "ScriptedFault", "TokenBucket"]
+
+FAULT_KINDS = ("429", "500", "502", "503", "drop", "drop_after", "slow")
+
+
+@attrs.define(slots=True, kw_only=True)
+class ScriptedFault:
+    """Answer the next `times` matching requests with `kind`."""
+
+    kind: str
+    times: int = 1
+    method: str | None = None
+    path_prefix: str = ""
+
+    def matches(self, method: str, path: str) -> bool:
+        return (self.method is None or self.method == method) and path.startswith(self.path_prefix)
+
+
+@attrs.define(slots=True, kw_only=True)
+class FaultPlan:
+    """Shares of requests (0..1) answered with each fault kind, drawn from `seed`.
+
+    Auth calls are spared unless `include_auth`, so a fault-heavy run still logs in.
+    """
+
+    rates: dict[str, float] = attrs.field(factory=dict)
+    seed: int = 0
+    retry_after: float = 1.0
+    retry_after_date: bool = False
+    slow_seconds: float = 1.0
+    include_auth: bool = False
+    scripted: list[ScriptedFault] = attrs.field(factory=list)
+    _random: random.Random = attrs.field(init=False, repr=False)
+
+    def __attrs_post_init__(self) -> None:
+        unknown = set(self.rates) - set(FAULT_KINDS)
+        if unknown:
+            raise ValueError(f"unknown fault kinds {sorted(unknown)}; known: {FAULT_KINDS}")
+        self._random = random.Random(self.seed)
+
+    def fail_next(
+        self, kind: str, times: int = 1, *, method: str | None = None, path_prefix: str = ""
+    ) -> None:
+        if kind not in FAULT_KINDS:
+            raise ValueError(f"unknown fault kind {kind!r}; known: {FAULT_KINDS}")
+        self.scripted.append(
+            ScriptedFault(kind=kind, times=times, method=method, path_prefix=path_prefix)
+        )
+
+    def pick(self, method: str, path: str) -> str | None:
+        """The fault for this request, if any (scripted faults first, in order)."""
+        for fault in self.scripted:
+            if fault.matches(method, path):
+                fault.times -= 1
+                if fault.times <= 0:
+                    self.scripted.remove(fault)
+                return fault.kind
+        if not self.rates or (path.startswith("/wms/auth/") and not self.include_auth):
+            return None
+        draw = self._random.random()
+        for kind, rate in self.rates.items():
+            if draw < rate:
+                return kind
+            draw -= rate
+        return None
+
+
+class TokenBucket:
+    """The server-side rate limit: `max_requests` per `period`, bursts up to `max_requests`
+    (the same leaky-bucket rule as aiolimiter, so equal settings agree)."""
+
+    def __init__(self, max_requests: int, period: float, clock: Callable[[], float]) -> None:
+        self._capacity = float(max_requests)
+        self._rate = max_requests / period
+        self._clock = clock
+        self._level = 0.0
+        self._last = clock()
+
+    def try_acquire(self) -> float:
+        """0.0 when admitted, else the seconds until one more request fits."""
+        now = self._clock()
+        self._level = max(0.0, self._level - (now - self._last) * self._rate)
+        self._last = now
+        if self._level + 1 <= self._capacity:
+            self._level += 1
+            return 0.0
+        return (self._level + 1 - self._capacity) / self._rate
