@@ -7,10 +7,13 @@ async with EWHClient.from_env() as client:
         print(hook.topic, hook.url)
 """
 
+from typing import TYPE_CHECKING, Any
+
 from ._core import Runtime
 from ._version import __version__
 from .client import EWHClient
 from .config import BASE_URLS, Timeout
+from .dedup import DedupStore, MemoryDedupStore
 from .errors import (
     APIConnectionError,
     APIError,
@@ -31,7 +34,9 @@ from .errors import (
 from .events import WebhookEvent, parse_event
 from .limits import RateLimit
 from .models import Page, Tokens, Webhook, WebhookCreate, WebhookSpec, WebhookUpdate
+from .receiver import WebhookReceiver
 from .retry import RetryPolicy
+from .routing import Router
 from .signature import sign, verify_signature
 from .sync import (
     SyncAction,
@@ -54,11 +59,14 @@ __all__ = [
     "AuthenticationError",
     "BadRequestError",
     "ClientClosedError",
+    "DedupStore",
+    "EWHEmulator",
     "EWHClient",
     "EWHError",
     "InvalidArgumentError",
     "InvalidEventError",
     "InvalidSignatureError",
+    "MemoryDedupStore",
     "NotFoundError",
     "Page",
     "PermissionDeniedError",
@@ -66,6 +74,7 @@ __all__ = [
     "RateLimitError",
     "ResponseValidationError",
     "RetryPolicy",
+    "Router",
     "Runtime",
     "ServerError",
     "SyncAction",
@@ -79,6 +88,7 @@ __all__ = [
     "Webhook",
     "WebhookCreate",
     "WebhookEvent",
+    "WebhookReceiver",
     "WebhookSpec",
     "WebhookUpdate",
     "__version__",
@@ -88,3 +98,15 @@ __all__ = [
     "sync_customers",
     "verify_signature",
 ]
+
+if TYPE_CHECKING:
+    from .testing import EWHEmulator
+
+
+def __getattr__(name: str) -> Any:
+    # The emulator (aiohttp.web server, test tooling) loads only when asked for.
+    if name == "EWHEmulator":
+        from .testing import EWHEmulator
+
+        return EWHEmulator
+    raise AttributeError(f"module 'ewh_webhooks' has no attribute {name!r}")
