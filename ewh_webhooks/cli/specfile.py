@@ -1,0 +1,118 @@
+"""Reading a sync file (TOML): which webhooks each customer should have.
+
+# webhooks.toml: secrets come from the environment, never from the file
+[[webhooks]]                       # for --customer (or EWH_CUSTOMER_CODE)
+url = "https://example.com/hooks/orders"
+topic = "order.shipped"            # or: group = "order", action = "shipped"
+hash_secret = "${ORDER_HOOK_SECRET}"
+
+[customers.OTHER]                  # per customer
+webhooks = [
+  { url = "https://example.com/hooks/stock", topic = "stock.updated",
+    hash_secret_env = "STOCK_HOOK_SECRET" },
+]
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from ..errors import InvalidArgumentError
+from ..models import WebhookSpec
+
+__all__ = ["load_spec_file", "parse_spec_document"]
+
+_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+def _expand(value: str, env: Mapping[str, str], where: str) -> str:
+    def replace(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name not in env:
+            raise InvalidArgumentError(f"{where}: environment variable {name} is not set")
+        return env[name]
+
+    return _VAR.sub(replace, value)
+
+
+def _spec(entry: Any, env: Mapping[str, str], where: str) -> WebhookSpec:
+    if not isinstance(entry, Mapping):
+        raise InvalidArgumentError(f"{where}: expected a table with url, topic and secret")
+    unknown = set(entry) - {"url", "topic", "group", "action", "hash_secret", "hash_secret_env"}
+    if unknown:
+        raise InvalidArgumentError(f"{where}: unknown keys {sorted(unknown)}")
+    url = entry.get("url")
+    if not isinstance(url, str):
+        raise InvalidArgumentError(f"{where}: url is required")
+    if "topic" in entry:
+        topic = entry["topic"]
+        if not isinstance(topic, str) or topic.count(".") != 1:
+            raise InvalidArgumentError(f"{where}: topic must look like 'order.shipped'")
+        group, action = topic.split(".")
+    else:
+        group, action = entry.get("group"), entry.get("action")
+        if not isinstance(group, str) or not isinstance(action, str):
+            raise InvalidArgumentError(f"{where}: give topic, or group and action")
+    if "hash_secret_env" in entry:
+        name = entry["hash_secret_env"]
+        if not isinstance(name, str) or name not in env:
+            raise InvalidArgumentError(f"{where}: environment variable {name} is not set")
+        secret = env[name]
+    elif isinstance(entry.get("hash_secret"), str):
+        secret = _expand(entry["hash_secret"], env, where)
+    else:
+        raise InvalidArgumentError(f"{where}: hash_secret or hash_secret_env is required")
+    return WebhookSpec(url=_expand(url, env, where), group=group, action=action, hash_secret=secret)
+
+
+def _spec_list(value: Any, env: Mapping[str, str], where: str) -> list[WebhookSpec]:
+    if not isinstance(value, list):
+        raise InvalidArgumentError(f"{where} must be an array of tables")
+    return [_spec(entry, env, f"{where}[{i}]") for i, entry in enumerate(value)]
+
+
+def parse_spec_document(
+    document: Mapping[str, Any], *, default_customer: str | None, env: Mapping[str, str]
+) -> dict[str, list[WebhookSpec]]:
+    """customer code -> specs, from a parsed TOML document."""
+    unknown = set(document) - {"webhooks", "customers"}
+    if unknown:
+        raise InvalidArgumentError(f"unknown top-level keys {sorted(unknown)}")
+    result: dict[str, list[WebhookSpec]] = {}
+    if "webhooks" in document:
+        if not default_customer:
+            raise InvalidArgumentError(
+                "top-level webhooks need a customer: pass --customer or set EWH_CUSTOMER_CODE"
+            )
+        result[default_customer] = _spec_list(document["webhooks"], env, "webhooks")
+    customers = document.get("customers", {})
+    if not isinstance(customers, Mapping):
+        raise InvalidArgumentError("customers must be a table of customer codes")
+    for code, table in customers.items():
+        if not isinstance(table, Mapping) or "webhooks" not in table:
+            raise InvalidArgumentError(f"customers.{code} needs a webhooks array")
+        if code in result:
+            raise InvalidArgumentError(f"customer {code} is listed twice")
+        result[code] = _spec_list(table["webhooks"], env, f"customers.{code}.webhooks")
+    if not result:
+        raise InvalidArgumentError("the file lists no webhooks")
+    return result
+
+
+def load_spec_file(
+    path: str | Path, *, default_customer: str | None, env: Mapping[str, str] | None = None
+) -> dict[str, list[WebhookSpec]]:
+    try:
+        document = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise InvalidArgumentError(f"cannot read {path}: {exc.strerror}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise InvalidArgumentError(f"{path} is not valid TOML: {exc}") from exc
+    return parse_spec_document(
+        document, default_customer=default_customer, env=os.environ if env is None else env
+    )
