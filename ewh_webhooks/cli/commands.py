@@ -90,12 +90,8 @@ async def run(args: argparse.Namespace) -> int:
     async with _client(args) as client:
         hooks = client.webhooks
         if args.command == "list":
-            found = [
-                h
-                async for h in hooks.list(
-                    limit=args.limit, sort=args.sort, direction=args.direction
-                )
-            ]
+            listing = hooks.list(limit=args.limit, sort=args.sort, direction=args.direction)
+            found = [hook async for hook in listing]
             _print_hooks(found, args.json)
         elif args.command == "get":
             _print_hooks([await hooks.get(args.id)], args.json)
@@ -110,12 +106,12 @@ async def run(args: argparse.Namespace) -> int:
             )
             _print_hooks([created], args.json)
         elif args.command == "update":
-            group, action = _split_topic(args.topic) if args.topic else (None, None)
+            topic = _split_topic(args.topic) if args.topic else None
             updated = await hooks.update(
                 args.id,
                 url=args.url,
-                group=group,
-                action=action,
+                group=topic[0] if topic else None,
+                action=topic[1] if topic else None,
                 hash_secret=_secret_from_env(args.secret_env) if args.secret_env else None,
                 validate_topic=not args.no_validate_topic,
             )
@@ -149,9 +145,8 @@ async def _emulator(args: argparse.Namespace) -> int:
         print(f"  EWH_USERNAME={emulator.username}")
         print(f"  EWH_PASSWORD={emulator.password}")
         print(f"  EWH_WMS_CODE={emulator.wms_code}")
-        print(
-            f"  EWH_CUSTOMER_CODE={emulator.customer_code}  (also: {', '.join(emulator.customer_codes[1:])})"
-        )
+        others = ", ".join(emulator.customer_codes[1:])
+        print(f"  EWH_CUSTOMER_CODE={emulator.customer_code}  (also: {others})")
         print("press Ctrl-C to stop", flush=True)
         await asyncio.Event().wait()
     return 0

@@ -55,9 +55,9 @@ def _spec(entry: Any, env: Mapping[str, str], where: str) -> WebhookSpec:
             raise InvalidArgumentError(f"{where}: topic must look like 'order.shipped'")
         group, action = topic.split(".")
     else:
-        group, action = entry.get("group"), entry.get("action")
-        if not isinstance(group, str) or not isinstance(action, str):
+        if not isinstance(entry.get("group"), str) or not isinstance(entry.get("action"), str):
             raise InvalidArgumentError(f"{where}: give topic, or group and action")
+        group, action = entry["group"], entry["action"]
     if "hash_secret_env" in entry:
         name = entry["hash_secret_env"]
         if not isinstance(name, str) or name not in env:
