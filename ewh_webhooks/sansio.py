@@ -128,7 +128,8 @@ def error_from_response(response: Response, *, retry_after: float | None = None)
     except ValueError:
         reason = ""
     message = f"{response.method} {response.path} failed: {status} {reason}".rstrip()
-    if detail and detail.rstrip(".").lower() != reason.lower():
+    # "Not Found" or "502 Bad Gateway" repeats the status line: say it once.
+    if detail and detail.rstrip(".").lower() not in (reason.lower(), f"{status} {reason}".lower()):
         message += f": {detail}"
     location = response.headers.get("Location")
     if 300 <= status < 400 and location:

@@ -1,0 +1,77 @@
+"""Shared fixtures: a fake clock, a started emulator, clients that never wait for real."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+import pytest_asyncio
+
+from ewh_webhooks import EWHClient, RetryPolicy, Runtime
+from ewh_webhooks.testing import EWHEmulator
+
+from . import _aioresponses_compat
+
+_aioresponses_compat.install()
+
+BASE = "https://api.test"
+CREDS: dict[str, Any] = {
+    "username": "alice",
+    "password": "pa55word-SECRET",
+    "wms_code": "WMS1",
+    "customer_code": "CUST1",
+    "base_url": BASE,
+}
+
+
+class FakeTime:
+    """A clock that moves only when someone sleeps: tests never wait for real."""
+
+    def __init__(self, start: float = 1000.0, wall: float = 1_700_000_000.0) -> None:
+        self.now = start
+        self.wall_offset = wall - start
+        self.sleeps: list[float] = []
+
+    def clock(self) -> float:
+        return self.now
+
+    def wall(self) -> float:
+        return self.now + self.wall_offset
+
+    async def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += max(0.0, seconds)
+        await asyncio.sleep(0)
+
+    def runtime(self, rand: float = 0.0) -> Runtime:
+        return Runtime(clock=self.clock, wall_clock=self.wall, sleep=self.sleep, random=lambda: rand)
+
+
+@pytest.fixture
+def fake_time() -> FakeTime:
+    return FakeTime()
+
+
+@pytest_asyncio.fixture
+async def emulator() -> AsyncIterator[EWHEmulator]:
+    async with EWHEmulator() as emu:
+        yield emu
+
+
+@pytest_asyncio.fixture
+async def client(emulator: EWHEmulator, fake_time: FakeTime) -> AsyncIterator[EWHClient]:
+    """An emulator client whose backoff sleeps are fake (instant)."""
+    async with emulator.client(_runtime=fake_time.runtime()) as c:
+        yield c
+
+
+def make_client(**overrides: Any) -> EWHClient:
+    kwargs = dict(CREDS)
+    kwargs.update(overrides)
+    return EWHClient(**kwargs)
+
+
+def no_retry() -> RetryPolicy:
+    return RetryPolicy(max_retries=0)
