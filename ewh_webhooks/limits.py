@@ -56,9 +56,7 @@ class RequestGate:
                 f"max_in_flight must be an integer >= 1, got {max_in_flight!r}"
             )
         self._semaphore = asyncio.Semaphore(max_in_flight)
-        self._limiter = (
-            AsyncLimiter(rate_limit.max_requests, rate_limit.period) if rate_limit else None
-        )
+        self._limiter = _limiter(rate_limit) if rate_limit else None
         self._clock = clock
         self._sleep = sleep
         self._pause_until = 0.0
@@ -83,3 +81,15 @@ class RequestGate:
             if self._limiter is not None:
                 await self._limiter.acquire()
             yield
+
+
+def _limiter(rate_limit: RateLimit) -> AsyncLimiter:
+    """A leaky bucket at exactly the given rate, its burst one request short.
+
+    Requests reach the server a little later than they leave, and not all equally
+    late, so a server bucket of the same size could see a burst one larger than we
+    sent; the spare request absorbs that jitter (up to one request's interval)
+    without lowering the sustained rate.
+    """
+    burst = max(1, rate_limit.max_requests - 1)
+    return AsyncLimiter(burst, rate_limit.period * burst / rate_limit.max_requests)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -29,9 +30,10 @@ CREDS: dict[str, Any] = {
 class FakeTime:
     """A clock that moves only when someone sleeps: tests never wait for real."""
 
-    def __init__(self, start: float = 1000.0, wall: float = 1_700_000_000.0) -> None:
+    def __init__(self, start: float = 1000.0, wall: float | None = None) -> None:
         self.now = start
-        self.wall_offset = wall - start
+        # Wall time starts at the real time: HTTP-date Retry-After values compare to it.
+        self.wall_offset = (time.time() if wall is None else wall) - start
         self.sleeps: list[float] = []
 
     def clock(self) -> float:

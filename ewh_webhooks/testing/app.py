@@ -13,6 +13,7 @@ import contextvars
 import email.utils
 import json
 import re
+import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
@@ -82,6 +83,7 @@ class _Api:
             query=dict(request.query),
             headers=headers,
             customer=request.headers.get("X-Customer-Code"),
+            received_at=time.monotonic(),
         )
         state.requests.append(record)
         _RECORD.set(record)

@@ -64,6 +64,7 @@ class RecordedRequest:
     authenticated: bool = False
     status: int | None = None
     fault: str | None = None
+    received_at: float = 0.0  # time.monotonic() on arrival
 
 
 @attrs.define(slots=True, kw_only=True)
