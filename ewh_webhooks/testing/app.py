@@ -18,6 +18,7 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 import attrs
+from multidict import CIMultiDict
 from aiohttp import web
 
 from ..errors import InvalidArgumentError
@@ -76,7 +77,8 @@ class _Api:
     @web.middleware
     async def middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         emu, state = self.emu, self.state
-        headers = {k: v for k, v in request.headers.items() if k.lower() != "authorization"}
+        headers = CIMultiDict(request.headers)
+        headers.popall("Authorization", None)  # tokens are never recorded
         record = RecordedRequest(
             method=request.method,
             path=request.path,
