@@ -15,7 +15,7 @@ from urllib.parse import urlencode, urljoin, urlsplit
 
 import attrs
 
-from .errors import ResponseValidationError
+from .errors import NotFoundError, ResponseValidationError
 from .models import Page
 
 __all__ = ["PageRef", "iterate_pages", "next_page", "page_url", "same_origin"]
@@ -29,6 +29,8 @@ class PageRef:
 
     number: int
     url: str
+    # True when the server linked to it; False when we went on by page number.
+    linked: bool = False
 
 
 def same_origin(url: str, base_url: str) -> bool:
@@ -72,7 +74,7 @@ def next_page(
     if page.next is not None:
         link = urljoin(current.url, page.next)
         if same_origin(link, base_url):
-            return PageRef(number, link)
+            return PageRef(number, link, linked=True)
         log.warning("ignoring a next link to another origin; going on by page number")
     return PageRef(number, by_number(number))
 
@@ -93,7 +95,14 @@ async def iterate_pages(
         if ref.url in visited_urls:
             raise ResponseValidationError(f"pagination loop: the server linked back to {ref.url}")
         visited_urls.add(ref.url)
-        page = await fetch(ref)
+        try:
+            page = await fetch(ref)
+        except NotFoundError:
+            # Django REST framework answers 404 "Invalid page." past the last page;
+            # only a page we guessed by number can be past the end.
+            if ref.linked or ref.number == 1:
+                raise
+            return
         if page.results:
             fingerprint = hash(tuple(hook.id for hook in page.results))
             if fingerprint in visited_pages:

@@ -1,0 +1,121 @@
+"""Pagination over real sockets: thousands of webhooks, every link style, capped pages,
+and (with aioresponses) servers that misbehave."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from aioresponses import aioresponses
+
+from ewh_webhooks import EWHClient, ResponseValidationError
+from ewh_webhooks.testing import EWHEmulator
+
+from .conftest import BASE, FakeTime, make_client
+
+
+def seed(emu: EWHEmulator, n: int, customer: str | None = None) -> None:
+    for i in range(n):
+        emu.state.add_webhook(
+            customer or emu.customer_code,
+            url=f"https://e.test/{i:05d}",
+            group="order",
+            action="created",
+            hash_secret="s",
+        )
+
+
+def list_requests(emu: EWHEmulator) -> list[dict[str, str]]:
+    return [dict(r.query) for r in emu.state.requests if r.method == "GET" and r.path == "/webhooks/"]
+
+
+@pytest.mark.parametrize("next_style", ["absolute", "relative", "none"])
+async def test_streams_three_thousand_webhooks_in_order(next_style: str) -> None:
+    async with EWHEmulator(next_style=next_style) as emu, emu.client() as client:
+        seed(emu, 3000)
+        urls = [hook.url async for hook in client.webhooks.list(limit=100)]
+        assert urls == [f"https://e.test/{i:05d}" for i in range(3000)]
+        assert len(list_requests(emu)) == 30  # no extra request past the end
+
+
+async def test_a_server_that_caps_limit_quietly_loses_nothing() -> None:
+    async with EWHEmulator(max_limit=7) as emu, emu.client() as client:
+        seed(emu, 50)
+        hooks = [hook async for hook in client.webhooks.list(limit=100)]
+        assert len({h.id for h in hooks}) == 50
+        assert len(list_requests(emu)) == 8
+
+
+async def test_sort_and_direction_pass_through(emulator: EWHEmulator, client: EWHClient) -> None:
+    seed(emulator, 30)
+    urls = [h.url async for h in client.webhooks.list(limit=10, sort="url", direction="desc")]
+    assert urls == sorted(urls, reverse=True)
+    assert all(q["sort"] == "url" and q["direction"] == "desc" for q in list_requests(emulator))
+
+
+async def test_empty_listing_is_one_request(emulator: EWHEmulator, client: EWHClient) -> None:
+    assert [h async for h in client.webhooks.list()] == []
+    assert len(list_requests(emulator)) == 1
+
+
+HOOK = {"url": "https://e.test/", "group": "order", "action": "created"}
+
+
+@pytest.fixture
+def mock() -> Iterator[aioresponses]:
+    with aioresponses() as m:
+        m.post(f"{BASE}/wms/auth/login/", payload={"token": "t", "exp": 2e9, "iat": 1e9, "refresh_token": "r"})
+        yield m
+
+
+async def test_a_server_linking_back_to_a_page_is_reported(mock: aioresponses, fake_time: FakeTime) -> None:
+    mock.get(f"{BASE}/webhooks/?page=1&limit=2", payload={
+        "count": 10, "next": f"{BASE}/webhooks/?page=2&limit=2", "results": [{**HOOK, "id": "a"}, {**HOOK, "id": "b"}]})
+    mock.get(f"{BASE}/webhooks/?page=2&limit=2", payload={
+        "count": 10, "next": f"{BASE}/webhooks/?page=1&limit=2", "results": [{**HOOK, "id": "c"}, {**HOOK, "id": "d"}]})
+    async with make_client(_runtime=fake_time.runtime()) as client:
+        seen = []
+        with pytest.raises(ResponseValidationError, match="pagination loop"):
+            async for hook in client.webhooks.list(limit=2):
+                seen.append(hook.id)
+    assert seen == ["a", "b", "c", "d"]
+
+
+async def test_a_server_repeating_a_page_is_reported(mock: aioresponses, fake_time: FakeTime) -> None:
+    body = {"count": 10, "results": [{**HOOK, "id": "a"}, {**HOOK, "id": "b"}]}
+    mock.get(f"{BASE}/webhooks/?page=1&limit=2", payload=body)
+    mock.get(f"{BASE}/webhooks/?page=2&limit=2", payload=body)
+    async with make_client(_runtime=fake_time.runtime()) as client:
+        with pytest.raises(ResponseValidationError, match="page 2 repeats"):
+            _ = [h async for h in client.webhooks.list(limit=2)]
+
+
+async def test_a_next_link_to_another_origin_never_gets_the_token(mock: aioresponses, fake_time: FakeTime) -> None:
+    mock.get(f"{BASE}/webhooks/?page=1&limit=2", payload={
+        "count": 3, "next": "https://evil.test/webhooks/?page=2", "results": [{**HOOK, "id": "a"}, {**HOOK, "id": "b"}]})
+    mock.get(f"{BASE}/webhooks/?page=2&limit=2", payload={"count": 3, "next": None, "results": [{**HOOK, "id": "c"}]})
+    async with make_client(_runtime=fake_time.runtime()) as client:
+        ids = [h.id async for h in client.webhooks.list(limit=2)]
+    assert ids == ["a", "b", "c"]
+    assert not [key for key in mock.requests if key[1].host == "evil.test"]
+
+
+async def test_without_count_or_next_a_404_past_the_end_ends_the_listing(
+    mock: aioresponses, fake_time: FakeTime
+) -> None:
+    # Django REST framework answers 404 "Invalid page." past the last page.
+    full = {"results": [{**HOOK, "id": "a"}, {**HOOK, "id": "b"}]}
+    mock.get(f"{BASE}/webhooks/?page=1&limit=2", payload=full)
+    mock.get(f"{BASE}/webhooks/?page=2&limit=2", payload={"results": [{**HOOK, "id": "c"}, {**HOOK, "id": "d"}]})
+    mock.get(f"{BASE}/webhooks/?page=3&limit=2", status=404, payload={"detail": "Invalid page."})
+    async with make_client(_runtime=fake_time.runtime()) as client:
+        assert [h.id async for h in client.webhooks.list(limit=2)] == ["a", "b", "c", "d"]
+
+
+async def test_a_404_on_the_first_page_is_an_error(mock: aioresponses, fake_time: FakeTime) -> None:
+    from ewh_webhooks import NotFoundError
+
+    mock.get(f"{BASE}/webhooks/?page=1&limit=2", status=404, payload={"detail": "Not found."})
+    async with make_client(_runtime=fake_time.runtime()) as client:
+        with pytest.raises(NotFoundError):
+            _ = [h async for h in client.webhooks.list(limit=2)]

@@ -1,0 +1,131 @@
+"""Signature verification and event parsing, with published test vectors.
+
+The expected values were computed independently with
+`openssl dgst -sha256 -hmac SECRET -binary BODY | base64`.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from ewh_webhooks import InvalidArgumentError, InvalidEventError, InvalidSignatureError, parse_event, sign, verify_signature
+
+VECTORS = [
+    (
+        b'{"body":{"id":1},"group":"order","action":"shipped","entity":"order","customer":"c","entityId":"1"}',
+        "ABC12345",
+        "B7RoXlsRxVzdtfT7jyew9LT/wLkYisEktTVSzI8Q+pg=",
+    ),
+    (
+        '{"body":{"name":"Crème brûlée ☕"},"group":"article","action":"updated"}'.encode(),
+        "sécret-🔑",
+        "4jLXhIqq97+Ek98+2OCQ/fgNsvd/fzQsMctkIzciPa4=",
+    ),
+    (b"", "s", "ZOygfM5nkpw1fWPQpK7CB+d0gAQDKYkU/ATojOAqxJ8="),
+]
+
+
+@pytest.mark.parametrize(("body", "secret", "expected"), VECTORS)
+def test_sign_matches_published_vectors(body: bytes, secret: str, expected: str) -> None:
+    assert sign(body, secret) == expected
+
+
+@pytest.mark.parametrize(("body", "secret", "expected"), VECTORS)
+def test_verify_accepts_published_vectors(body: bytes, secret: str, expected: str) -> None:
+    verify_signature(body, expected, secret)
+    verify_signature(body, f"  {expected}\n", secret)  # header whitespace is tolerated
+
+
+@pytest.mark.parametrize(
+    ("signature", "fragment"),
+    [
+        (None, "missing X-Hmac-Sha256"),
+        ("", "missing X-Hmac-Sha256"),
+        ("not base64!", "not valid base64"),
+        ("c2hvcnQ=", "decodes to 5 bytes"),
+        (VECTORS[1][2], "does not match"),
+    ],
+)
+def test_each_failure_has_a_precise_message(signature: str | None, fragment: str) -> None:
+    body, secret, _ = VECTORS[0]
+    with pytest.raises(InvalidSignatureError, match=fragment):
+        verify_signature(body, signature, secret)
+
+
+def test_one_changed_byte_fails() -> None:
+    body, secret, expected = VECTORS[0]
+    with pytest.raises(InvalidSignatureError):
+        verify_signature(body.replace(b"shipped", b"shippeD"), expected, secret)
+
+
+def test_several_secrets_allow_rotation() -> None:
+    body, secret, expected = VECTORS[0]
+    verify_signature(body, expected, ["new-secret", secret])
+    with pytest.raises(InvalidSignatureError):
+        verify_signature(body, expected, ["new-secret", "other"])
+
+
+def test_hex_encoded_signature_is_not_accepted() -> None:
+    import hashlib
+    import hmac
+
+    body, secret, _ = VECTORS[0]
+    hex_sig = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    with pytest.raises(InvalidSignatureError):
+        verify_signature(body, hex_sig, secret)
+
+
+@pytest.mark.parametrize("secret", ["", [], [""]])
+def test_empty_secret_is_a_usage_error(secret: object) -> None:
+    with pytest.raises(InvalidArgumentError):
+        verify_signature(b"x", "c2hvcnQ=", secret)  # type: ignore[arg-type]
+
+
+def test_parsed_json_instead_of_bytes_is_a_usage_error() -> None:
+    with pytest.raises(InvalidArgumentError, match="raw bytes"):
+        verify_signature({"a": 1}, "x", "s")  # type: ignore[arg-type]
+
+
+def test_parse_event_verifies_then_structures() -> None:
+    body, secret, signature = VECTORS[0]
+    event = parse_event(body, {"x-hmac-sha256": signature, "X-WEBHOOK-ID": "evt-1"}, secret)
+    assert (event.group, event.action, event.topic) == ("order", "shipped", "order.shipped")
+    assert event.entity == "order" and event.entity_id == "1" and event.customer == "c"
+    assert event.body == {"id": 1}
+    assert event.delivery_id == "evt-1"
+
+
+def test_parse_event_keeps_unknown_fields_and_topics() -> None:
+    envelope = {"body": {}, "group": "pallet", "action": "moved", "entity": "pallet", "entityId": 7, "extra": True}
+    body = json.dumps(envelope).encode()
+    event = parse_event(body, {"X-Hmac-Sha256": sign(body, "s")}, "s")
+    assert event.topic == "pallet.moved" and event.entity_id == "7"
+    assert event.raw["extra"] is True and event.delivery_id is None
+
+
+def test_stock_events_carry_entity_variant() -> None:
+    envelope = {"body": {"sku": "X"}, "group": "stock", "action": "updated", "entity": "variant", "entityId": "v1"}
+    body = json.dumps(envelope).encode()
+    event = parse_event(body, {"X-Hmac-Sha256": sign(body, "s")}, "s")
+    assert event.group == "stock" and event.entity == "variant"
+
+
+def test_parse_event_rejects_before_parsing_when_unsigned() -> None:
+    with pytest.raises(InvalidSignatureError):
+        parse_event(b"not even json", {}, "s")
+
+
+@pytest.mark.parametrize(
+    ("body", "fragment"),
+    [
+        (b"not json", "not JSON"),
+        (b"[1, 2]", "not a JSON object"),
+        (b'{"group": "order"}', "action"),
+        (b'{"group": "order", "action": "shipped", "body": [1]}', "body"),
+    ],
+)
+def test_bad_body_after_a_valid_signature_is_our_error(body: bytes, fragment: str) -> None:
+    with pytest.raises(InvalidEventError, match=fragment):
+        parse_event(body, {"X-Hmac-Sha256": sign(body, "s")}, "s")
