@@ -48,7 +48,9 @@ class FakeTime:
         await asyncio.sleep(0)
 
     def runtime(self, rand: float = 0.0) -> Runtime:
-        return Runtime(clock=self.clock, wall_clock=self.wall, sleep=self.sleep, random=lambda: rand)
+        return Runtime(
+            clock=self.clock, wall_clock=self.wall, sleep=self.sleep, random=lambda: rand
+        )
 
 
 @pytest.fixture

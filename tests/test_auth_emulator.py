@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from ewh_webhooks import AuthenticationError, EWHClient
 from ewh_webhooks.testing import EWHEmulator
 
 from .conftest import FakeTime
-
-import pytest
 
 
 def auth_calls(emu: EWHEmulator, path: str) -> list[int | None]:
@@ -19,7 +19,9 @@ def auth_calls(emu: EWHEmulator, path: str) -> list[int | None]:
 async def test_refresh_runs_once_for_fifty_concurrent_requests_after_server_expiry(
     emulator: EWHEmulator, client: EWHClient
 ) -> None:
-    hook = await client.webhooks.create(url="https://e.test/h", group="order", action="created", hash_secret="s")
+    hook = await client.webhooks.create(
+        url="https://e.test/h", group="order", action="created", hash_secret="s"
+    )
     emulator.advance(emulator.token_lifetime + 1)  # the server now rejects our token
     results = await asyncio.gather(*(client.webhooks.get(hook.id) for _ in range(50)))
     assert {r.id for r in results} == {hook.id}
@@ -56,15 +58,21 @@ async def test_wrong_password_is_an_authentication_error(emulator: EWHEmulator) 
             await client.webhooks.list_page()
 
 
-async def test_customers_are_separate_and_share_one_login(emulator: EWHEmulator, client: EWHClient) -> None:
+async def test_customers_are_separate_and_share_one_login(
+    emulator: EWHEmulator, client: EWHClient
+) -> None:
     other = client.for_customer("CUSTOMER2")
-    await client.webhooks.create(url="https://e.test/1", group="order", action="created", hash_secret="s")
+    await client.webhooks.create(
+        url="https://e.test/1", group="order", action="created", hash_secret="s"
+    )
     assert (await other.webhooks.list_page()).count == 0
     assert (await client.webhooks.list_page()).count == 1
     assert auth_calls(emulator, "/wms/auth/login/") == [200]
 
 
-async def test_unknown_customer_is_permission_denied(emulator: EWHEmulator, client: EWHClient) -> None:
+async def test_unknown_customer_is_permission_denied(
+    emulator: EWHEmulator, client: EWHClient
+) -> None:
     from ewh_webhooks import PermissionDeniedError
 
     with pytest.raises(PermissionDeniedError, match="403"):

@@ -39,7 +39,12 @@ REFRESH = f"{BASE}/wms/auth/refresh/"
 
 
 def tokens(n: int = 1, lifetime: int = 3600) -> dict[str, Any]:
-    return {"token": f"tok{n}", "iat": 1_700_000_000, "exp": 1_700_000_000 + lifetime, "refresh_token": f"ref{n}"}
+    return {
+        "token": f"tok{n}",
+        "iat": 1_700_000_000,
+        "exp": 1_700_000_000 + lifetime,
+        "refresh_token": f"ref{n}",
+    }
 
 
 @pytest.fixture
@@ -63,7 +68,9 @@ def sent_json(call: Any) -> Any:
     return json.loads(call.kwargs["data"])
 
 
-async def test_login_sends_credentials_and_wms_code_but_no_customer(api: EWHClient, mock: aioresponses) -> None:
+async def test_login_sends_credentials_and_wms_code_but_no_customer(
+    api: EWHClient, mock: aioresponses
+) -> None:
     mock.get(HOOK_URL, payload=HOOK)
     await api.webhooks.get(HOOK["id"])
     (login,) = calls(mock, "POST", LOGIN)
@@ -78,7 +85,8 @@ async def test_login_sends_credentials_and_wms_code_but_no_customer(api: EWHClie
 async def test_get_sends_every_required_header(api: EWHClient, mock: aioresponses) -> None:
     mock.get(HOOK_URL, payload=HOOK)
     hook = await api.webhooks.get(HOOK["id"])
-    assert hook.id == HOOK["id"] and hook.topic == "order.shipped"
+    assert hook.id == HOOK["id"]
+    assert hook.topic == "order.shipped"
     (call,) = calls(mock, "GET", HOOK_URL)
     headers = call.kwargs["headers"]
     assert headers["Authorization"] == "Bearer tok1"
@@ -92,9 +100,19 @@ async def test_get_sends_every_required_header(api: EWHClient, mock: aioresponse
 
 async def test_list_page_passes_paging_and_sorting(api: EWHClient, mock: aioresponses) -> None:
     url = f"{BASE}/webhooks/?page=2&limit=10&sort=url&direction=desc"
-    mock.get(url, payload={"count": 11, "next": None, "previous": f"{BASE}/webhooks/?page=1", "results": [HOOK]})
+    mock.get(
+        url,
+        payload={
+            "count": 11,
+            "next": None,
+            "previous": f"{BASE}/webhooks/?page=1",
+            "results": [HOOK],
+        },
+    )
     page = await api.webhooks.list_page(page=2, limit=10, sort="url", direction="desc")
-    assert page.count == 11 and page.next is None and page.previous is not None
+    assert page.count == 11
+    assert page.next is None
+    assert page.previous is not None
     assert [h.id for h in page.results] == [HOOK["id"]]
     ((_, sent),) = [key for key in mock.requests if key[0] == "GET" and key[1].path == "/webhooks/"]
     assert dict(sent.query) == {"page": "2", "limit": "10", "sort": "url", "direction": "desc"}
@@ -102,16 +120,25 @@ async def test_list_page_passes_paging_and_sorting(api: EWHClient, mock: aioresp
 
 async def test_create_posts_all_four_fields(api: EWHClient, mock: aioresponses) -> None:
     mock.post(f"{BASE}/webhooks/", status=201, payload={**HOOK, "hash_secret": "s3cret"})
-    hook = await api.webhooks.create(url=HOOK["url"], group="order", action="shipped", hash_secret="s3cret")
+    hook = await api.webhooks.create(
+        url=HOOK["url"], group="order", action="shipped", hash_secret="s3cret"
+    )
     assert hook.hash_secret == "s3cret"
     (call,) = calls(mock, "POST", f"{BASE}/webhooks/")
-    assert sent_json(call) == {"url": HOOK["url"], "group": "order", "action": "shipped", "hash_secret": "s3cret"}
+    assert sent_json(call) == {
+        "url": HOOK["url"],
+        "group": "order",
+        "action": "shipped",
+        "hash_secret": "s3cret",
+    }
     assert call.kwargs["headers"]["Content-Type"] == "application/json"
 
 
 async def test_create_accepts_200_as_well(api: EWHClient, mock: aioresponses) -> None:
     mock.post(f"{BASE}/webhooks/", status=200, payload=HOOK)
-    assert (await api.webhooks.create(url=HOOK["url"], group="order", action="shipped", hash_secret="s")).id
+    assert (
+        await api.webhooks.create(url=HOOK["url"], group="order", action="shipped", hash_secret="s")
+    ).id
 
 
 async def test_update_patches_only_given_fields(api: EWHClient, mock: aioresponses) -> None:
@@ -138,14 +165,24 @@ async def test_delete_expects_204(api: EWHClient, mock: aioresponses) -> None:
     ("status", "body", "cls", "fragment"),
     [
         (400, {"errors": {"url": ["Must be https."]}}, BadRequestError, "url: Must be https."),
-        (401, {"code": 401, "message": "Invalid JWT Token"}, AuthenticationError, "Invalid JWT Token"),
+        (
+            401,
+            {"code": 401, "message": "Invalid JWT Token"},
+            AuthenticationError,
+            "Invalid JWT Token",
+        ),
         (403, {"code": 403, "message": "Access denied"}, PermissionDeniedError, "Access denied"),
         (404, {"code": 404, "message": "Not Found"}, NotFoundError, "404 Not Found"),
         (500, {"code": 500, "message": "boom"}, ServerError, "boom"),
     ],
 )
 async def test_error_statuses_map_with_method_and_path(
-    mock: aioresponses, fake_time: FakeTime, status: int, body: Any, cls: type[Exception], fragment: str
+    mock: aioresponses,
+    fake_time: FakeTime,
+    status: int,
+    body: Any,
+    cls: type[Exception],
+    fragment: str,
 ) -> None:
     mock.post(LOGIN, payload=tokens())
     mock.post(REFRESH, payload=tokens(2))
@@ -156,10 +193,13 @@ async def test_error_statuses_map_with_method_and_path(
     message = str(info.value)
     assert message.startswith(f"GET /webhooks/{HOOK['id']}/ failed: {status}")
     assert fragment in message
-    assert "pa55word" not in message and "tok1" not in message
+    assert "pa55word" not in message
+    assert "tok1" not in message
 
 
-async def test_html_502_is_a_server_error_after_retries(api: EWHClient, mock: aioresponses, fake_time: FakeTime) -> None:
+async def test_html_502_is_a_server_error_after_retries(
+    api: EWHClient, mock: aioresponses, fake_time: FakeTime
+) -> None:
     page = "<html><head><title>502 Bad Gateway</title></head><body>nginx</body></html>"
     mock.get(HOOK_URL, status=502, body=page, content_type="text/html", repeat=True)
     with pytest.raises(ServerError, match="502 Bad Gateway"):
@@ -204,7 +244,9 @@ async def test_failed_refresh_falls_back_to_login(api: EWHClient, mock: aiorespo
 
 
 async def test_second_401_raises_authentication_error(api: EWHClient, mock: aioresponses) -> None:
-    mock.get(HOOK_URL, status=401, payload={"code": 401, "message": "Invalid JWT Token"}, repeat=True)
+    mock.get(
+        HOOK_URL, status=401, payload={"code": 401, "message": "Invalid JWT Token"}, repeat=True
+    )
     mock.post(REFRESH, payload=tokens(2))
     with pytest.raises(AuthenticationError, match="Invalid JWT Token"):
         await api.webhooks.get(HOOK["id"])
@@ -220,10 +262,13 @@ async def test_bad_credentials_raise_authentication_error_without_the_password(
         with pytest.raises(AuthenticationError) as info:
             await client.webhooks.get(HOOK["id"])
     assert "Invalid credentials." in str(info.value)
-    assert "pa55word" not in str(info.value) and "pa55word" not in repr(info.value.body)
+    assert "pa55word" not in str(info.value)
+    assert "pa55word" not in repr(info.value.body)
 
 
-async def test_token_is_refreshed_before_it_expires(mock: aioresponses, fake_time: FakeTime) -> None:
+async def test_token_is_refreshed_before_it_expires(
+    mock: aioresponses, fake_time: FakeTime
+) -> None:
     mock.post(LOGIN, payload=tokens(1, lifetime=3600))
     mock.post(REFRESH, payload=tokens(2, lifetime=3600))
     mock.get(HOOK_URL, payload=HOOK, repeat=True)
@@ -249,14 +294,24 @@ async def test_token_is_refreshed_before_it_expires(mock: aioresponses, fake_tim
 async def test_create_checks_arguments_before_any_request(
     api: EWHClient, mock: aioresponses, kwargs: dict[str, str], fragment: str
 ) -> None:
-    args = {"url": "https://example.com/h", "group": "order", "action": "shipped", "hash_secret": "s", **kwargs}
+    args = {
+        "url": "https://example.com/h",
+        "group": "order",
+        "action": "shipped",
+        "hash_secret": "s",
+        **kwargs,
+    }
     with pytest.raises(InvalidArgumentError, match=fragment):
         await api.webhooks.create(**args)
     assert not calls(mock, "POST", LOGIN)
 
 
-async def test_unknown_topic_is_allowed_with_the_opt_out(api: EWHClient, mock: aioresponses) -> None:
-    mock.post(f"{BASE}/webhooks/", status=201, payload={**HOOK, "group": "pallet", "action": "moved"})
+async def test_unknown_topic_is_allowed_with_the_opt_out(
+    api: EWHClient, mock: aioresponses
+) -> None:
+    mock.post(
+        f"{BASE}/webhooks/", status=201, payload={**HOOK, "group": "pallet", "action": "moved"}
+    )
     hook = await api.webhooks.create(
         url=HOOK["url"], group="pallet", action="moved", hash_secret="s", validate_topic=False
     )
@@ -275,7 +330,9 @@ async def test_unknown_topic_is_allowed_with_the_opt_out(api: EWHClient, mock: a
         (lambda c: c.webhooks.list_page(direction="up"), "direction"),
     ],
 )
-async def test_bad_arguments_fail_fast(api: EWHClient, mock: aioresponses, call: Any, fragment: str) -> None:
+async def test_bad_arguments_fail_fast(
+    api: EWHClient, mock: aioresponses, call: Any, fragment: str
+) -> None:
     with pytest.raises(InvalidArgumentError, match=fragment):
         await call(api)
     assert not calls(mock, "POST", LOGIN)
@@ -321,7 +378,8 @@ def test_from_env_reads_variables_and_names_missing_ones() -> None:
         "EWH_BASE_URL": "us",
     }
     client = EWHClient.from_env(env)
-    assert client.customer_code == "C" and client.base_url.startswith("https://us.")
+    assert client.customer_code == "C"
+    assert client.base_url.startswith("https://us.")
     assert EWHClient.from_env(env, customer_code="D").customer_code == "D"
     with pytest.raises(InvalidArgumentError, match="EWH_PASSWORD, EWH_WMS_CODE"):
         EWHClient.from_env({"EWH_USERNAME": "u", "EWH_CUSTOMER_CODE": "C"})
@@ -340,7 +398,9 @@ async def test_for_customer_shares_the_token(api: EWHClient, mock: aioresponses)
     assert not api.closed
 
 
-async def test_injected_session_is_used_and_never_closed(mock: aioresponses, fake_time: FakeTime) -> None:
+async def test_injected_session_is_used_and_never_closed(
+    mock: aioresponses, fake_time: FakeTime
+) -> None:
     mock.post(LOGIN, payload=tokens())
     mock.get(HOOK_URL, payload=HOOK)
     async with aiohttp.ClientSession() as session:

@@ -26,7 +26,13 @@ def test_documented_webhook_parses_and_derives_topic() -> None:
 
 
 def test_unknown_fields_and_topics_are_kept_on_raw() -> None:
-    data = {**HOOK, "group": "pallet", "action": "teleported", "priority": 3, "topic": "pallet.teleported"}
+    data = {
+        **HOOK,
+        "group": "pallet",
+        "action": "teleported",
+        "priority": 3,
+        "topic": "pallet.teleported",
+    }
     hook = structure_webhook(data, what="test")
     assert hook.topic == "pallet.teleported"
     assert hook.raw["priority"] == 3
@@ -42,7 +48,8 @@ def test_hash_secret_never_reaches_repr() -> None:
     assert hook.hash_secret == "TOPSECRET"
     assert "TOPSECRET" not in repr(hook)
     tokens = Tokens(token="TOKEN-VALUE", refresh_token="REFRESH-VALUE", exp=1.0)
-    assert "TOKEN-VALUE" not in repr(tokens) and "REFRESH-VALUE" not in repr(tokens)
+    assert "TOKEN-VALUE" not in repr(tokens)
+    assert "REFRESH-VALUE" not in repr(tokens)
 
 
 @pytest.mark.parametrize(
@@ -56,17 +63,24 @@ def test_hash_secret_never_reaches_repr() -> None:
         ("text", "JSON object"),
     ],
 )
-def test_bodies_that_do_not_fit_raise_response_validation_error(data: object, fragment: str) -> None:
+def test_bodies_that_do_not_fit_raise_response_validation_error(
+    data: object, fragment: str
+) -> None:
     with pytest.raises(ResponseValidationError, match=fragment):
         structure_webhook(data, what="GET /webhooks/x/")
 
 
 def test_page_parses_and_notes_missing_next_key() -> None:
-    page = structure_page({"count": 2, "next": None, "previous": None, "results": [HOOK, HOOK]}, what="p")
-    assert isinstance(page, Page) and page.count == 2 and len(page.results) == 2
+    page = structure_page(
+        {"count": 2, "next": None, "previous": None, "results": [HOOK, HOOK]}, what="p"
+    )
+    assert isinstance(page, Page)
+    assert page.count == 2
+    assert len(page.results) == 2
     assert page.has_next_key
     bare = structure_page({"results": [HOOK]}, what="p")
-    assert bare.count is None and not bare.has_next_key
+    assert bare.count is None
+    assert not bare.has_next_key
 
 
 @pytest.mark.parametrize(
@@ -85,8 +99,11 @@ def test_malformed_pages_name_the_problem(data: object, fragment: str) -> None:
 
 
 def test_tokens_accept_int_or_float_times_and_extra_keys() -> None:
-    tokens = structure({"token": "t", "iat": 1, "exp": 3601.5, "refresh_token": "r", "x": 1}, Tokens, what="login")
-    assert tokens.exp == 3601.5 and tokens.iat == 1.0
+    tokens = structure(
+        {"token": "t", "iat": 1, "exp": 3601.5, "refresh_token": "r", "x": 1}, Tokens, what="login"
+    )
+    assert tokens.exp == 3601.5
+    assert tokens.iat == 1.0
     with pytest.raises(ResponseValidationError):
         structure({"iat": 1}, Tokens, what="login")
 
@@ -94,7 +111,12 @@ def test_tokens_accept_int_or_float_times_and_extra_keys() -> None:
 def test_update_body_omits_unset_fields() -> None:
     assert unstructure(WebhookUpdate(url="https://x.test/")) == {"url": "https://x.test/"}
     full = WebhookUpdate(url="https://x.test/", group="order", action="created", hash_secret="s")
-    assert unstructure(full) == {"url": "https://x.test/", "group": "order", "action": "created", "hash_secret": "s"}
+    assert unstructure(full) == {
+        "url": "https://x.test/",
+        "group": "order",
+        "action": "created",
+        "hash_secret": "s",
+    }
 
 
 def test_webhooks_compare_by_value_not_raw() -> None:

@@ -30,9 +30,21 @@ CURRENT = PageRef(1, by_number(1))
         (page(0, count=10, next=BASE + "/webhooks/?page=2"), 0, None),  # empty page ends
         (page(2, count=10, next=None), 2, None),  # next: null ends
         (page(2, count=4, next=BASE + "/webhooks/?page=2"), 4, None),  # count reached
-        (page(2, count=10, next=BASE + "/webhooks/?page=2"), 2, PageRef(2, BASE + "/webhooks/?page=2", linked=True)),
-        (page(2, count=10, next="/webhooks/?page=2"), 2, PageRef(2, BASE + "/webhooks/?page=2", linked=True)),
-        (page(2, count=10, next="?page=2&limit=2"), 2, PageRef(2, BASE + "/webhooks/?page=2&limit=2", linked=True)),
+        (
+            page(2, count=10, next=BASE + "/webhooks/?page=2"),
+            2,
+            PageRef(2, BASE + "/webhooks/?page=2", linked=True),
+        ),
+        (
+            page(2, count=10, next="/webhooks/?page=2"),
+            2,
+            PageRef(2, BASE + "/webhooks/?page=2", linked=True),
+        ),
+        (
+            page(2, count=10, next="?page=2&limit=2"),
+            2,
+            PageRef(2, BASE + "/webhooks/?page=2&limit=2", linked=True),
+        ),
         # another origin: the token never goes there; go on by number instead
         (page(2, count=10, next="https://evil.test/webhooks/?page=2"), 2, PageRef(2, by_number(2))),
         (page(2, count=10, next="http://api.test/webhooks/?page=2"), 2, PageRef(2, by_number(2))),
@@ -44,7 +56,9 @@ CURRENT = PageRef(1, by_number(1))
     ],
 )
 def test_next_page_table(body: object, seen: int, expected: PageRef | None) -> None:
-    assert next_page(body, current=CURRENT, seen=seen, base_url=BASE, by_number=by_number) == expected  # type: ignore[arg-type]
+    assert (
+        next_page(body, current=CURRENT, seen=seen, base_url=BASE, by_number=by_number) == expected
+    )  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(

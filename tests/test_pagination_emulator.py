@@ -26,7 +26,9 @@ def seed(emu: EWHEmulator, n: int, customer: str | None = None) -> None:
 
 
 def list_requests(emu: EWHEmulator) -> list[dict[str, str]]:
-    return [dict(r.query) for r in emu.state.requests if r.method == "GET" and r.path == "/webhooks/"]
+    return [
+        dict(r.query) for r in emu.state.requests if r.method == "GET" and r.path == "/webhooks/"
+    ]
 
 
 @pytest.mark.parametrize("next_style", ["absolute", "relative", "none"])
@@ -64,24 +66,47 @@ HOOK = {"url": "https://e.test/", "group": "order", "action": "created"}
 @pytest.fixture
 def mock() -> Iterator[aioresponses]:
     with aioresponses() as m:
-        m.post(f"{BASE}/wms/auth/login/", payload={"token": "t", "exp": 2e9, "iat": 1e9, "refresh_token": "r"})
+        m.post(
+            f"{BASE}/wms/auth/login/",
+            payload={"token": "t", "exp": 2e9, "iat": 1e9, "refresh_token": "r"},
+        )
         yield m
 
 
-async def test_a_server_linking_back_to_a_page_is_reported(mock: aioresponses, fake_time: FakeTime) -> None:
-    mock.get(f"{BASE}/webhooks/?page=1&limit=2", payload={
-        "count": 10, "next": f"{BASE}/webhooks/?page=2&limit=2", "results": [{**HOOK, "id": "a"}, {**HOOK, "id": "b"}]})
-    mock.get(f"{BASE}/webhooks/?page=2&limit=2", payload={
-        "count": 10, "next": f"{BASE}/webhooks/?page=1&limit=2", "results": [{**HOOK, "id": "c"}, {**HOOK, "id": "d"}]})
+async def test_a_server_linking_back_to_a_page_is_reported(
+    mock: aioresponses, fake_time: FakeTime
+) -> None:
+    mock.get(
+        f"{BASE}/webhooks/?page=1&limit=2",
+        payload={
+            "count": 10,
+            "next": f"{BASE}/webhooks/?page=2&limit=2",
+            "results": [{**HOOK, "id": "a"}, {**HOOK, "id": "b"}],
+        },
+    )
+    mock.get(
+        f"{BASE}/webhooks/?page=2&limit=2",
+        payload={
+            "count": 10,
+            "next": f"{BASE}/webhooks/?page=1&limit=2",
+            "results": [{**HOOK, "id": "c"}, {**HOOK, "id": "d"}],
+        },
+    )
     async with make_client(_runtime=fake_time.runtime()) as client:
-        seen = []
-        with pytest.raises(ResponseValidationError, match="pagination loop"):
+        seen: list[str] = []
+
+        async def consume() -> None:
             async for hook in client.webhooks.list(limit=2):
                 seen.append(hook.id)
+
+        with pytest.raises(ResponseValidationError, match="pagination loop"):
+            await consume()
     assert seen == ["a", "b", "c", "d"]
 
 
-async def test_a_server_repeating_a_page_is_reported(mock: aioresponses, fake_time: FakeTime) -> None:
+async def test_a_server_repeating_a_page_is_reported(
+    mock: aioresponses, fake_time: FakeTime
+) -> None:
     body = {"count": 10, "results": [{**HOOK, "id": "a"}, {**HOOK, "id": "b"}]}
     mock.get(f"{BASE}/webhooks/?page=1&limit=2", payload=body)
     mock.get(f"{BASE}/webhooks/?page=2&limit=2", payload=body)
@@ -90,10 +115,21 @@ async def test_a_server_repeating_a_page_is_reported(mock: aioresponses, fake_ti
             _ = [h async for h in client.webhooks.list(limit=2)]
 
 
-async def test_a_next_link_to_another_origin_never_gets_the_token(mock: aioresponses, fake_time: FakeTime) -> None:
-    mock.get(f"{BASE}/webhooks/?page=1&limit=2", payload={
-        "count": 3, "next": "https://evil.test/webhooks/?page=2", "results": [{**HOOK, "id": "a"}, {**HOOK, "id": "b"}]})
-    mock.get(f"{BASE}/webhooks/?page=2&limit=2", payload={"count": 3, "next": None, "results": [{**HOOK, "id": "c"}]})
+async def test_a_next_link_to_another_origin_never_gets_the_token(
+    mock: aioresponses, fake_time: FakeTime
+) -> None:
+    mock.get(
+        f"{BASE}/webhooks/?page=1&limit=2",
+        payload={
+            "count": 3,
+            "next": "https://evil.test/webhooks/?page=2",
+            "results": [{**HOOK, "id": "a"}, {**HOOK, "id": "b"}],
+        },
+    )
+    mock.get(
+        f"{BASE}/webhooks/?page=2&limit=2",
+        payload={"count": 3, "next": None, "results": [{**HOOK, "id": "c"}]},
+    )
     async with make_client(_runtime=fake_time.runtime()) as client:
         ids = [h.id async for h in client.webhooks.list(limit=2)]
     assert ids == ["a", "b", "c"]
@@ -106,7 +142,10 @@ async def test_without_count_or_next_a_404_past_the_end_ends_the_listing(
     # Django REST framework answers 404 "Invalid page." past the last page.
     full = {"results": [{**HOOK, "id": "a"}, {**HOOK, "id": "b"}]}
     mock.get(f"{BASE}/webhooks/?page=1&limit=2", payload=full)
-    mock.get(f"{BASE}/webhooks/?page=2&limit=2", payload={"results": [{**HOOK, "id": "c"}, {**HOOK, "id": "d"}]})
+    mock.get(
+        f"{BASE}/webhooks/?page=2&limit=2",
+        payload={"results": [{**HOOK, "id": "c"}, {**HOOK, "id": "d"}]},
+    )
     mock.get(f"{BASE}/webhooks/?page=3&limit=2", status=404, payload={"detail": "Invalid page."})
     async with make_client(_runtime=fake_time.runtime()) as client:
         assert [h.id async for h in client.webhooks.list(limit=2)] == ["a", "b", "c", "d"]

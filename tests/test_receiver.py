@@ -59,16 +59,29 @@ async def running(router: Router) -> AsyncIterator[Running]:
 
 
 def envelope(**overrides: object) -> bytes:
-    data = {"body": {"id": 5}, "group": "order", "action": "shipped", "entity": "order", "customer": "c", "entityId": "5"}
+    data = {
+        "body": {"id": 5},
+        "group": "order",
+        "action": "shipped",
+        "entity": "order",
+        "customer": "c",
+        "entityId": "5",
+    }
     data.update(overrides)
     return json.dumps(data).encode()
 
 
 def signed(body: bytes, delivery_id: str = "evt-1") -> dict[str, str]:
-    return {"X-Hmac-Sha256": sign(body, SECRET), "X-Webhook-Id": delivery_id, "Content-Type": "application/json"}
+    return {
+        "X-Hmac-Sha256": sign(body, SECRET),
+        "X-Webhook-Id": delivery_id,
+        "Content-Type": "application/json",
+    }
 
 
-async def test_valid_delivery_is_dispatched_once_even_when_redelivered(running: Running, events: list[WebhookEvent]) -> None:
+async def test_valid_delivery_is_dispatched_once_even_when_redelivered(
+    running: Running, events: list[WebhookEvent]
+) -> None:
     body = envelope()
     assert await running.post(body, signed(body)) == (200, {"status": "accepted"})
     assert await running.post(body, signed(body)) == (200, {"status": "duplicate"})
@@ -79,7 +92,8 @@ async def test_valid_delivery_is_dispatched_once_even_when_redelivered(running: 
 async def test_bad_signature_is_401(running: Running, events: list[WebhookEvent]) -> None:
     body = envelope()
     status, answer = await running.post(body + b" ", signed(body))
-    assert status == 401 and "does not match" in answer["status"]
+    assert status == 401
+    assert "does not match" in answer["status"]
     status, _ = await running.post(body, {"X-Webhook-Id": "evt-2"})
     assert status == 401
     await running.receiver.drain()
@@ -95,7 +109,8 @@ async def test_oversized_body_is_413(running: Running) -> None:
 async def test_malformed_body_with_a_valid_signature_is_400(running: Running) -> None:
     body = b"{not json"
     status, answer = await running.post(body, signed(body))
-    assert status == 400 and "not JSON" in answer["status"]
+    assert status == 400
+    assert "not JSON" in answer["status"]
 
 
 async def test_slow_handler_does_not_delay_the_answer(router: Router) -> None:
@@ -130,7 +145,9 @@ async def test_failed_handler_keeps_the_event_for_replay(events: list[WebhookEve
         if len(attempts) == 1:
             raise RuntimeError("database down")
 
-    receiver = WebhookReceiver(secret=SECRET, router=router, on_error=lambda e, exc: errors.append(exc))
+    receiver = WebhookReceiver(
+        secret=SECRET, router=router, on_error=lambda e, exc: errors.append(exc)
+    )
     runner, url = await start(receiver)
     try:
         async with aiohttp.ClientSession() as session:
@@ -141,7 +158,8 @@ async def test_failed_handler_keeps_the_event_for_replay(events: list[WebhookEve
         assert [type(e) for e in errors] == [RuntimeError]
         assert len(receiver.failed) == 1
         assert await receiver.replay() == 1
-        assert not receiver.failed and attempts == ["order.shipped", "order.shipped"]
+        assert not receiver.failed
+        assert attempts == ["order.shipped", "order.shipped"]
     finally:
         await runner.cleanup()
 
@@ -192,21 +210,29 @@ def test_router_matches_topic_group_wildcard_and_catch_all() -> None:
 async def test_memory_dedup_store_expires_and_bounds() -> None:
     now = [0.0]
     store = MemoryDedupStore(max_size=3, ttl=10, clock=lambda: now[0])
-    assert await store.add("a") and not await store.add("a")
+    assert await store.add("a")
+    assert not await store.add("a")
     for key in "bcd":
         assert await store.add(key)
-    assert len(store) == 3 and await store.add("a")  # "a" was evicted by size
+    assert len(store) == 3
+    assert await store.add("a")
     now[0] = 11
     assert await store.add("b")  # expired by ttl
 
 
-async def test_emulator_delivers_signed_events_end_to_end(router: Router, events: list[WebhookEvent]) -> None:
+async def test_emulator_delivers_signed_events_end_to_end(
+    router: Router, events: list[WebhookEvent]
+) -> None:
     receiver = WebhookReceiver(secret=SECRET, router=router)
     runner, url = await start(receiver)
     try:
         async with EWHEmulator() as emu, emu.client() as client:
-            await client.webhooks.create(url=url, group="order", action="shipped", hash_secret=SECRET)
-            await client.webhooks.create(url=url, group="stock", action="updated", hash_secret=SECRET)
+            await client.webhooks.create(
+                url=url, group="order", action="shipped", hash_secret=SECRET
+            )
+            await client.webhooks.create(
+                url=url, group="stock", action="updated", hash_secret=SECRET
+            )
             attempts = await emu.deliver("order", "shipped", {"id": 42}, delivery_id="evt-42")
             assert [a.status for a in attempts] == [200]
             again = await emu.deliver("order", "shipped", {"id": 42}, delivery_id="evt-42")
@@ -220,11 +246,17 @@ async def test_emulator_delivers_signed_events_end_to_end(router: Router, events
             rejected = await emu.deliver("order", "shipped", {"id": 44})
             assert [a.status for a in rejected] == [401, 401, 401]
             await receiver.drain()
-        assert [(e.topic, e.entity_id, e.delivery_id) for e in events] == [("order.shipped", "42", "evt-42")]
+        assert [(e.topic, e.entity_id, e.delivery_id) for e in events] == [
+            ("order.shipped", "42", "evt-42")
+        ]
     finally:
         await runner.cleanup()
 
 
-async def test_client_fixture_from_the_plugin(ewh_client: EWHClient, ewh_emulator: EWHEmulator) -> None:
-    await ewh_client.webhooks.create(url="https://e.test/h", group="order", action="created", hash_secret="s")
+async def test_client_fixture_from_the_plugin(
+    ewh_client: EWHClient, ewh_emulator: EWHEmulator
+) -> None:
+    await ewh_client.webhooks.create(
+        url="https://e.test/h", group="order", action="created", hash_secret="s"
+    )
     assert len(ewh_emulator.webhooks()) == 1

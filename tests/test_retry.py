@@ -118,7 +118,9 @@ def test_deadline_stops_a_retry_that_would_outlive_it() -> None:
 
 
 def test_random_source_is_called_for_jitter() -> None:
-    decision = decide_retry(POLICY, method="GET", retries_done=0, elapsed=0, status=503, rand=lambda: 1.0)
+    decision = decide_retry(
+        POLICY, method="GET", retries_done=0, elapsed=0, status=503, rand=lambda: 1.0
+    )
     assert decision.delay == pytest.approx(0.375)
 
 

@@ -14,12 +14,23 @@ from ewh_webhooks import (
     ResponseValidationError,
     ServerError,
 )
-from ewh_webhooks.sansio import Response, decode_json, error_from_response, normalize_field_errors, user_agent
+from ewh_webhooks.sansio import (
+    Response,
+    decode_json,
+    error_from_response,
+    normalize_field_errors,
+    user_agent,
+)
 
 
 def response(status: int, body: bytes, headers: dict[str, str] | None = None) -> Response:
     return Response(
-        status=status, headers=headers or {}, body=body, method="GET", path="/webhooks/", request_id="rid"
+        status=status,
+        headers=headers or {},
+        body=body,
+        method="GET",
+        path="/webhooks/",
+        request_id="rid",
     )
 
 
@@ -105,11 +116,14 @@ def test_normalize_field_errors(raw: object, expected: dict[str, list[str]]) -> 
 
 
 def test_decode_json_wraps_bad_json() -> None:
-    with pytest.raises(ResponseValidationError, match="GET /webhooks/ returned 200 with a body that is not JSON"):
+    with pytest.raises(
+        ResponseValidationError, match="GET /webhooks/ returned 200 with a body that is not JSON"
+    ):
         decode_json(response(200, b"<html>oops</html>"))
 
 
 def test_user_agent_names_versions_only() -> None:
     agent = user_agent()
     assert agent.startswith("ewh-webhooks/")
-    assert " python/" in agent and " aiohttp/" in agent
+    assert " python/" in agent
+    assert " aiohttp/" in agent

@@ -10,7 +10,14 @@ import json
 
 import pytest
 
-from ewh_webhooks import InvalidArgumentError, InvalidEventError, InvalidSignatureError, parse_event, sign, verify_signature
+from ewh_webhooks import (
+    InvalidArgumentError,
+    InvalidEventError,
+    InvalidSignatureError,
+    parse_event,
+    sign,
+    verify_signature,
+)
 
 VECTORS = [
     (
@@ -92,24 +99,42 @@ def test_parse_event_verifies_then_structures() -> None:
     body, secret, signature = VECTORS[0]
     event = parse_event(body, {"x-hmac-sha256": signature, "X-WEBHOOK-ID": "evt-1"}, secret)
     assert (event.group, event.action, event.topic) == ("order", "shipped", "order.shipped")
-    assert event.entity == "order" and event.entity_id == "1" and event.customer == "c"
+    assert event.entity == "order"
+    assert event.entity_id == "1"
+    assert event.customer == "c"
     assert event.body == {"id": 1}
     assert event.delivery_id == "evt-1"
 
 
 def test_parse_event_keeps_unknown_fields_and_topics() -> None:
-    envelope = {"body": {}, "group": "pallet", "action": "moved", "entity": "pallet", "entityId": 7, "extra": True}
+    envelope = {
+        "body": {},
+        "group": "pallet",
+        "action": "moved",
+        "entity": "pallet",
+        "entityId": 7,
+        "extra": True,
+    }
     body = json.dumps(envelope).encode()
     event = parse_event(body, {"X-Hmac-Sha256": sign(body, "s")}, "s")
-    assert event.topic == "pallet.moved" and event.entity_id == "7"
-    assert event.raw["extra"] is True and event.delivery_id is None
+    assert event.topic == "pallet.moved"
+    assert event.entity_id == "7"
+    assert event.raw["extra"] is True
+    assert event.delivery_id is None
 
 
 def test_stock_events_carry_entity_variant() -> None:
-    envelope = {"body": {"sku": "X"}, "group": "stock", "action": "updated", "entity": "variant", "entityId": "v1"}
+    envelope = {
+        "body": {"sku": "X"},
+        "group": "stock",
+        "action": "updated",
+        "entity": "variant",
+        "entityId": "v1",
+    }
     body = json.dumps(envelope).encode()
     event = parse_event(body, {"X-Hmac-Sha256": sign(body, "s")}, "s")
-    assert event.group == "stock" and event.entity == "variant"
+    assert event.group == "stock"
+    assert event.entity == "variant"
 
 
 def test_parse_event_rejects_before_parsing_when_unsigned() -> None:

@@ -27,14 +27,20 @@ URL = "https://e.test/h"
 
 
 async def make_hook(client: EWHClient) -> str:
-    return (await client.webhooks.create(url=URL, group="order", action="created", hash_secret="s")).id
+    return (
+        await client.webhooks.create(url=URL, group="order", action="created", hash_secret="s")
+    ).id
 
 
 def webhook_gets(emu: EWHEmulator) -> int:
-    return sum(1 for r in emu.state.requests if r.method == "GET" and r.path.startswith("/webhooks/"))
+    return sum(
+        1 for r in emu.state.requests if r.method == "GET" and r.path.startswith("/webhooks/")
+    )
 
 
-async def test_503_then_success(emulator: EWHEmulator, client: EWHClient, fake_time: FakeTime) -> None:
+async def test_503_then_success(
+    emulator: EWHEmulator, client: EWHClient, fake_time: FakeTime
+) -> None:
     hook_id = await make_hook(client)
     emulator.faults = FaultPlan()
     emulator.faults.fail_next("503", 2, method="GET")
@@ -43,7 +49,9 @@ async def test_503_then_success(emulator: EWHEmulator, client: EWHClient, fake_t
     assert fake_time.sleeps == [0.5, 1.0]
 
 
-async def test_persistent_502_html_gives_up_with_a_server_error(emulator: EWHEmulator, client: EWHClient) -> None:
+async def test_persistent_502_html_gives_up_with_a_server_error(
+    emulator: EWHEmulator, client: EWHClient
+) -> None:
     emulator.faults = FaultPlan(rates={"502": 1.0})
     with pytest.raises(ServerError, match="502 Bad Gateway"):
         await client.webhooks.list_page()
@@ -73,7 +81,9 @@ async def test_retry_after_beyond_the_cap_raises_rate_limit_error_at_once(
     assert fake_time.sleeps == []
 
 
-async def test_dropped_connections_are_retried_for_gets(emulator: EWHEmulator, client: EWHClient) -> None:
+async def test_dropped_connections_are_retried_for_gets(
+    emulator: EWHEmulator, client: EWHClient
+) -> None:
     hook_id = await make_hook(client)
     emulator.faults = FaultPlan()
     emulator.faults.fail_next("drop", 2, method="GET")
@@ -110,7 +120,9 @@ async def test_connection_refused_is_retried_then_raised(fake_time: FakeTime) ->
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    async with make_client(base_url=f"http://127.0.0.1:{port}", _runtime=fake_time.runtime()) as client:
+    async with make_client(
+        base_url=f"http://127.0.0.1:{port}", _runtime=fake_time.runtime()
+    ) as client:
         with pytest.raises(APIConnectionError) as info:
             await client.webhooks.list_page()
     assert not info.value.request_sent
@@ -122,7 +134,9 @@ async def test_slow_response_hits_the_timeout_with_method_and_path(emulator: EWH
     async with emulator.client(retry=RetryPolicy.none()) as client:
         await client.webhooks.list_page()
         emulator.faults.fail_next("slow", method="GET")
-        with pytest.raises(APITimeoutError, match=r"GET /webhooks/\?page=1&limit=50 failed: timed out"):
+        with pytest.raises(
+            APITimeoutError, match=r"GET /webhooks/\?page=1&limit=50 failed: timed out"
+        ):
             await client.with_options(timeout=0.1).webhooks.list_page()
 
 
@@ -135,7 +149,9 @@ async def test_a_429_pauses_every_task_of_the_client(emulator: EWHEmulator) -> N
         while not any(r.status == 429 for r in emulator.state.requests):
             await asyncio.sleep(0.005)
         limited_at = next(r.received_at for r in emulator.state.requests if r.status == 429)
-        others = await asyncio.gather(*(client.webhooks.list_page(page=1, limit=5) for _ in range(5)))
+        others = await asyncio.gather(
+            *(client.webhooks.list_page(page=1, limit=5) for _ in range(5))
+        )
         await first
     assert len(others) == 5
     later = [r.received_at for r in emulator.state.requests if r.query.get("limit") == "5"]
@@ -190,7 +206,13 @@ async def test_cancelling_an_in_flight_request_releases_it(emulator: EWHEmulator
 async def test_breaking_out_of_a_listing_leaves_nothing_open(emulator: EWHEmulator) -> None:
     async with emulator.client() as client:
         for i in range(120):
-            emulator.state.add_webhook(emulator.customer_code, url=f"{URL}/{i}", group="order", action="created", hash_secret="s")
+            emulator.state.add_webhook(
+                emulator.customer_code,
+                url=f"{URL}/{i}",
+                group="order",
+                action="created",
+                hash_secret="s",
+            )
         async for _ in client.webhooks.list(limit=10):
             break
     assert client.closed

@@ -18,8 +18,8 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 import attrs
-from multidict import CIMultiDict
 from aiohttp import web
+from multidict import CIMultiDict
 
 from ..errors import InvalidArgumentError
 from ..topics import KNOWN_TOPICS
@@ -101,7 +101,12 @@ class _Api:
                     return self._too_many(max(1, round(wait + 0.5)))
             fault = emu.faults.pick(request.method, request.path) if emu.faults else None
             record.fault = fault
-            response = await self._apply_fault(request, handler, fault)
+            try:
+                response = await self._apply_fault(request, handler, fault)
+            except ConnectionResetError:
+                # The client went away mid-request (cancelled, timed out): nobody reads this.
+                record.fault = record.fault or "client_disconnected"
+                return web.Response(status=499)
             record.status = response.status
             return response
         finally:
