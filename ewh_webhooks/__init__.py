@@ -46,6 +46,7 @@ from .sync import (
     SyncPlan,
     SyncResult,
     plan_sync,
+    raise_for_errors,
     sync_customers,
 )
 from .topics import KNOWN_TOPICS
@@ -94,6 +95,7 @@ __all__ = [
     "__version__",
     "parse_event",
     "plan_sync",
+    "raise_for_errors",
     "sign",
     "sync_customers",
     "verify_signature",
