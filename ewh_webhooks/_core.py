@@ -9,8 +9,8 @@ import logging
 import random
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Mapping
-from typing import Any
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
+from typing import Any, TypeVar
 from urllib.parse import urlencode
 
 import aiohttp
@@ -29,6 +29,8 @@ from .transport import AiohttpTransport
 __all__ = ["ClientCore", "Credentials", "Runtime"]
 
 log = logging.getLogger("ewh_webhooks")
+
+T = TypeVar("T")
 
 LOGIN_PATH = "/wms/auth/login/"
 REFRESH_PATH = "/wms/auth/refresh/"
@@ -82,6 +84,7 @@ class ClientCore:
             clock=runtime.clock,
             wall_clock=runtime.wall_clock,
         )
+        self._tasks: set[asyncio.Task[Any]] = set()
         self._base_headers = {
             "Accept": "application/json",
             "User-Agent": user_agent(),
@@ -230,7 +233,27 @@ class ClientCore:
             self.gate.pause(decision.delay)
         return decision
 
+    def spawn(self, coro: Coroutine[Any, Any, T]) -> asyncio.Task[T]:
+        """Run `coro` as a task owned by this client (page prefetches): `aclose()`
+        cancels what is still running, so nothing outlives the session."""
+        task = asyncio.create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._forget)
+        return task
+
+    def _forget(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled():
+            # Its owner may have gone (a listing abandoned mid-way): never leave an
+            # exception unretrieved, the owner re-raises it when it awaits the task.
+            task.exception()
+
     async def aclose(self) -> None:
+        tasks = list(self._tasks)
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)
         await self.transport.aclose()
 
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
-from collections.abc import Mapping
+from collections.abc import Coroutine, Mapping
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import aiohttp
@@ -24,6 +25,7 @@ __all__ = ["EWHClient"]
 # sync busy, few enough not to look like an attack to the vendor's API.
 DEFAULT_MAX_IN_FLIGHT = 16
 ENV_PREFIX = "EWH_"
+T = TypeVar("T")
 
 
 class EWHClient:
@@ -186,6 +188,9 @@ class EWHClient:
             json_body=json_body,
             url=url,
         )
+
+    def _spawn(self, coro: Coroutine[Any, Any, T]) -> asyncio.Task[T]:
+        return self._core.spawn(coro)
 
     async def aclose(self) -> None:
         """Close the session if this client created it. Views from `for_customer` do nothing."""

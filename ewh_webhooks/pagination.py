@@ -9,8 +9,11 @@ page or a link twice is reported, not followed forever.
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import AsyncGenerator, Awaitable, Callable
+from collections import deque
+from collections.abc import AsyncGenerator, Callable, Coroutine
+from typing import Any
 from urllib.parse import urlencode, urljoin, urlsplit
 
 import attrs
@@ -18,7 +21,14 @@ import attrs
 from .errors import NotFoundError, ResponseValidationError
 from .models import Page
 
-__all__ = ["PageRef", "iterate_pages", "next_page", "page_url", "same_origin"]
+__all__ = [
+    "PageRef",
+    "iterate_pages",
+    "last_page_number",
+    "next_page",
+    "page_url",
+    "same_origin",
+]
 
 log = logging.getLogger("ewh_webhooks.pagination")
 
@@ -79,37 +89,107 @@ def next_page(
     return PageRef(number, by_number(number))
 
 
+def last_page_number(count: int | None, page_size: int) -> int | None:
+    """How many pages `count` items fill at `page_size` (the size the server really
+    used on page 1), or None when that cannot be known."""
+    if count is None or page_size <= 0:
+        return None
+    return max(1, -(-count // page_size))
+
+
+class _LoopGuard:
+    """Reports a server that serves a link or a page of items twice."""
+
+    def __init__(self) -> None:
+        self._urls: set[str] = set()
+        self._pages: set[int] = set()
+
+    def visited(self, ref: PageRef) -> bool:
+        return ref.url in self._urls
+
+    def visit(self, ref: PageRef) -> None:
+        if ref.url in self._urls:
+            raise ResponseValidationError(f"pagination loop: the server linked back to {ref.url}")
+        self._urls.add(ref.url)
+
+    def check(self, ref: PageRef, page: Page) -> None:
+        if not page.results:
+            return
+        fingerprint = hash(tuple(hook.id for hook in page.results))
+        if fingerprint in self._pages:
+            raise ResponseValidationError(
+                f"pagination loop: page {ref.number} repeats the items of an earlier page"
+            )
+        self._pages.add(fingerprint)
+
+
 async def iterate_pages(
-    fetch: Callable[[PageRef], Awaitable[Page]],
+    fetch: Callable[[PageRef], Coroutine[Any, Any, Page]],
     *,
     first: PageRef,
     base_url: str,
     by_number: Callable[[int], str],
+    spawn: Callable[[Coroutine[Any, Any, Page]], asyncio.Task[Page]] = asyncio.create_task,
+    prefetch: bool = True,
+    concurrency: int = 1,
 ) -> AsyncGenerator[Page, None]:
-    """Fetch and yield pages one at a time: memory holds one page, whatever the total."""
-    ref: PageRef | None = first
+    """Yield pages in order, fetching ahead while the caller works on the current one.
+
+    - `prefetch`: the next page is requested before this one is yielded (two pages
+      in memory at most).
+    - `concurrency` > 1: once page 1 gives `count`, the remaining pages are fetched by
+      number, up to `concurrency` at a time, still yielded in order (memory bounded
+      by the window, not the total).
+    Leaving early (break, error, cancellation) cancels every fetch still running.
+    """
+    guard = _LoopGuard()
+    pending: deque[tuple[PageRef, asyncio.Task[Page] | None]] = deque()
     seen = 0
-    visited_urls: set[str] = set()
-    visited_pages: set[int] = set()
-    while ref is not None:
-        if ref.url in visited_urls:
-            raise ResponseValidationError(f"pagination loop: the server linked back to {ref.url}")
-        visited_urls.add(ref.url)
-        try:
-            page = await fetch(ref)
-        except NotFoundError:
-            # Django REST framework answers 404 "Invalid page." past the last page;
-            # only a page we guessed by number can be past the end.
-            if ref.linked or ref.number == 1:
-                raise
-            return
-        if page.results:
-            fingerprint = hash(tuple(hook.id for hook in page.results))
-            if fingerprint in visited_pages:
-                raise ResponseValidationError(
-                    f"pagination loop: page {ref.number} repeats the items of an earlier page"
+    plan_next = plan_last = 0  # the concurrent plan: pages still to schedule by number
+
+    def schedule(ref: PageRef, ahead: bool) -> None:
+        # A link seen before is not fetched ahead: the guard reports it in its turn,
+        # after every page before it has been yielded.
+        ahead = ahead and not guard.visited(ref)
+        pending.append((ref, spawn(fetch(ref)) if ahead else None))
+
+    try:
+        schedule(first, ahead=False)
+        while pending:
+            ref, task = pending.popleft()
+            guard.visit(ref)
+            try:
+                page = await (task if task is not None else fetch(ref))
+            except NotFoundError:
+                # Django REST framework answers 404 "Invalid page." past the last page;
+                # only a page we asked for by number can be past the end.
+                if ref.linked or ref.number == 1:
+                    raise
+                return
+            guard.check(ref, page)
+            seen += len(page.results)
+            if not page.results or (page.count is not None and seen >= page.count):
+                if page.results:
+                    yield page
+                return
+            if ref.number == 1 and concurrency > 1:
+                last = last_page_number(page.count, len(page.results))
+                if last is not None and last > 1:
+                    plan_next, plan_last = 2, last
+            while plan_next and plan_next <= plan_last and len(pending) < concurrency:
+                schedule(PageRef(plan_next, by_number(plan_next)), ahead=True)
+                plan_next += 1
+            if not pending:
+                # No plan, or its last page: the server's answer says what comes next.
+                following = next_page(
+                    page, current=ref, seen=seen, base_url=base_url, by_number=by_number
                 )
-            visited_pages.add(fingerprint)
-        seen += len(page.results)
-        yield page
-        ref = next_page(page, current=ref, seen=seen, base_url=base_url, by_number=by_number)
+                if following is not None:
+                    schedule(following, ahead=prefetch or concurrency > 1)
+            yield page
+    finally:
+        tasks = [task for _, task in pending if task is not None]
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)

@@ -3,6 +3,7 @@ and (with aioresponses) servers that misbehave."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 
 import pytest
@@ -158,3 +159,74 @@ async def test_a_404_on_the_first_page_is_an_error(mock: aioresponses, fake_time
     async with make_client(_runtime=fake_time.runtime()) as client:
         with pytest.raises(NotFoundError):
             _ = [h async for h in client.webhooks.list(limit=2)]
+
+
+@pytest.mark.parametrize("concurrency", [2, 8])
+async def test_concurrent_pages_arrive_in_order_without_extra_requests(concurrency: int) -> None:
+    async with EWHEmulator(latency=0.002) as emu, emu.client() as client:
+        seed(emu, 2050)
+        urls = [h.url async for h in client.webhooks.list(limit=100, concurrency=concurrency)]
+        assert urls == [f"https://e.test/{i:05d}" for i in range(2050)]
+        pages = sorted(int(q["page"]) for q in list_requests(emu))
+        assert pages == list(range(1, 22))
+        assert emu.state.max_in_flight <= concurrency
+
+
+async def test_concurrent_pages_use_the_size_the_server_really_gave() -> None:
+    async with EWHEmulator(max_limit=30) as emu, emu.client() as client:
+        seed(emu, 100)
+        hooks = [h async for h in client.webhooks.list(limit=100, concurrency=4)]
+        assert len({h.id for h in hooks}) == 100
+        assert len(list_requests(emu)) == 4
+
+
+async def test_leaving_a_concurrent_listing_early_cancels_the_fetches_ahead() -> None:
+    async with EWHEmulator(latency=0.02) as emu, emu.client() as client:
+        seed(emu, 1000)
+        listing = client.webhooks.list(limit=10, concurrency=8)
+
+        def fetches_ahead() -> list[asyncio.Task[object]]:
+            return [
+                t
+                for t in asyncio.all_tasks()
+                if "ewh_webhooks/resources" in t.get_coro().cr_code.co_filename
+            ]
+
+        async for _ in listing:
+            break
+        assert len(fetches_ahead()) == 8
+        await listing.aclose()  # type: ignore[attr-defined]
+        assert len(list_requests(emu)) <= 9  # page 1 and at most 8 ahead, no more
+        assert fetches_ahead() == []
+
+
+async def test_prefetch_requests_the_next_page_before_the_caller_asks() -> None:
+    async with EWHEmulator(max_limit=10) as emu, emu.client() as client:
+        seed(emu, 30)
+        listing = client.webhooks.list(limit=10)
+        first = await anext(aiter(listing))
+        assert first.url.endswith("00000")
+        for _ in range(100):  # let the prefetch reach the emulator; no real sleep needed
+            if len(list_requests(emu)) == 2:
+                break
+            await asyncio.sleep(0)
+        assert len(list_requests(emu)) == 2
+        await listing.aclose()  # type: ignore[attr-defined]
+
+
+async def test_without_prefetch_one_page_at_a_time() -> None:
+    async with EWHEmulator(max_limit=10) as emu, emu.client() as client:
+        seed(emu, 30)
+        listing = client.webhooks.list(limit=10, prefetch=False)
+        await anext(aiter(listing))
+        for _ in range(20):
+            await asyncio.sleep(0)
+        assert len(list_requests(emu)) == 1
+        await listing.aclose()  # type: ignore[attr-defined]
+
+
+async def test_concurrency_must_be_positive(client: EWHClient) -> None:
+    from ewh_webhooks import InvalidArgumentError
+
+    with pytest.raises(InvalidArgumentError, match="concurrency"):
+        await anext(aiter(client.webhooks.list(concurrency=0)))

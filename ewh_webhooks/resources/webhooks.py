@@ -57,13 +57,21 @@ class Webhooks:
         limit: int = 50,
         sort: str | None = None,
         direction: str | None = None,
+        prefetch: bool = True,
+        concurrency: int = 1,
     ) -> AsyncIterator[Webhook]:
-        """Every webhook, streamed page by page (memory holds one page).
+        """Every webhook, streamed page by page, in order.
 
-        >>> async for hook in client.webhooks.list(limit=100):
+        The next page is fetched while you work on this one (`prefetch`). With
+        `concurrency` > 1 the pages after the first are fetched that many at a time
+        once the total is known. Memory holds a few pages, whatever the total.
+
+        >>> async for hook in client.webhooks.list(limit=100, concurrency=8):
         ...     print(hook.topic, hook.url)
         """
         check_page_args(limit=limit, sort=sort, direction=direction)
+        if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
+            raise InvalidArgumentError(f"concurrency must be an integer >= 1, got {concurrency!r}")
         client = self._client
         base_url = client.base_url
 
@@ -76,7 +84,13 @@ class Webhooks:
             return structure_page(decode_json(response), what=f"GET {path}")
 
         pages = iterate_pages(
-            fetch, first=PageRef(1, by_number(1)), base_url=base_url, by_number=by_number
+            fetch,
+            first=PageRef(1, by_number(1)),
+            base_url=base_url,
+            by_number=by_number,
+            spawn=client._spawn,
+            prefetch=prefetch,
+            concurrency=concurrency,
         )
         async with aclosing(pages):
             async for page in pages:
