@@ -4,8 +4,7 @@ and the shared pause that a 429 (or any Retry-After) puts on every task."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable
 
 import attrs
 from aiolimiter import AsyncLimiter
@@ -37,7 +36,7 @@ class RateLimit:
 
 
 class RequestGate:
-    """Every attempt passes through `slot()`: pause, then concurrency cap, then rate limit."""
+    """Every attempt passes through `async with gate`: concurrency cap, pause, rate limit."""
 
     def __init__(
         self,
@@ -73,14 +72,20 @@ class RequestGate:
         while (remaining := self._pause_until - self._clock()) > 0:
             await self._sleep(remaining)
 
-    @asynccontextmanager
-    async def slot(self) -> AsyncIterator[None]:
-        async with self._semaphore:
+    async def __aenter__(self) -> None:
+        """Take a slot: `async with gate:` around each attempt."""
+        await self._semaphore.acquire()
+        try:
             # Checked after the semaphore too: a 429 may have arrived while we queued.
             await self.wait_pause()
             if self._limiter is not None:
                 await self._limiter.acquire()
-            yield
+        except BaseException:
+            self._semaphore.release()
+            raise
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        self._semaphore.release()
 
 
 def _limiter(rate_limit: RateLimit) -> AsyncLimiter:

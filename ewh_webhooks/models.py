@@ -13,7 +13,7 @@ from typing import Any
 
 import attrs
 
-__all__ = ["Page", "Tokens", "Webhook", "WebhookCreate", "WebhookSpec", "WebhookUpdate"]
+__all__ = ["Page", "RawPage", "Tokens", "Webhook", "WebhookCreate", "WebhookSpec", "WebhookUpdate"]
 
 
 def _topic_default(self: Any) -> str:
@@ -49,6 +49,21 @@ class Page:
     next: str | None = None
     previous: str | None = None
     # Whether the body had a "next" key at all: without one, pagination goes on by number.
+    has_next_key: bool = attrs.field(default=True, repr=False)
+
+
+@attrs.frozen(slots=True, kw_only=True)
+class RawPage:
+    """A page whose envelope is checked but whose items are still JSON.
+
+    Streaming decides where the next page is (and requests it) from this, then
+    structures the items while the server works on the next page.
+    """
+
+    items: list[Any] = attrs.field(repr=False)
+    count: int | None = None
+    next: str | None = None
+    previous: str | None = None
     has_next_key: bool = attrs.field(default=True, repr=False)
 
 

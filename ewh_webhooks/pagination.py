@@ -19,7 +19,7 @@ from urllib.parse import urlencode, urljoin, urlsplit
 import attrs
 
 from .errors import NotFoundError, ResponseValidationError
-from .models import Page
+from .models import RawPage
 
 __all__ = [
     "PageRef",
@@ -62,7 +62,7 @@ def page_url(base_url: str, path: str, params: dict[str, object]) -> str:
 
 
 def next_page(
-    page: Page,
+    page: RawPage,
     *,
     current: PageRef,
     seen: int,
@@ -74,7 +74,7 @@ def next_page(
     `seen` counts the items of every page so far, this one included; `by_number`
     builds the URL of a page from its number.
     """
-    if not page.results:
+    if not page.items:
         return None
     if page.has_next_key and page.next is None:
         return None
@@ -97,6 +97,10 @@ def last_page_number(count: int | None, page_size: int) -> int | None:
     return max(1, -(-count // page_size))
 
 
+def _item_id(item: Any) -> Any:
+    return item.get("id") if isinstance(item, dict) else None
+
+
 class _LoopGuard:
     """Reports a server that serves a link or a page of items twice."""
 
@@ -112,10 +116,10 @@ class _LoopGuard:
             raise ResponseValidationError(f"pagination loop: the server linked back to {ref.url}")
         self._urls.add(ref.url)
 
-    def check(self, ref: PageRef, page: Page) -> None:
-        if not page.results:
+    def check(self, ref: PageRef, page: RawPage) -> None:
+        if not page.items:
             return
-        fingerprint = hash(tuple(hook.id for hook in page.results))
+        fingerprint = hash(tuple(_item_id(item) for item in page.items))
         if fingerprint in self._pages:
             raise ResponseValidationError(
                 f"pagination loop: page {ref.number} repeats the items of an earlier page"
@@ -124,16 +128,16 @@ class _LoopGuard:
 
 
 async def iterate_pages(
-    fetch: Callable[[PageRef], Coroutine[Any, Any, Page]],
+    fetch: Callable[[PageRef], Coroutine[Any, Any, RawPage]],
     *,
     first: PageRef,
     base_url: str,
     by_number: Callable[[int], str],
-    spawn: Callable[[Coroutine[Any, Any, Page]], asyncio.Task[Page]] = asyncio.create_task,
+    spawn: Callable[[Coroutine[Any, Any, RawPage]], asyncio.Task[RawPage]] = asyncio.create_task,
     prefetch: bool = True,
     concurrency: int = 1,
-) -> AsyncGenerator[Page, None]:
-    """Yield pages in order, fetching ahead while the caller works on the current one.
+) -> AsyncGenerator[RawPage, None]:
+    """Yield raw pages in order, fetching ahead while the caller works on the current one.
 
     - `prefetch`: the next page is requested before this one is yielded (two pages
       in memory at most).
@@ -143,7 +147,7 @@ async def iterate_pages(
     Leaving early (break, error, cancellation) cancels every fetch still running.
     """
     guard = _LoopGuard()
-    pending: deque[tuple[PageRef, asyncio.Task[Page] | None]] = deque()
+    pending: deque[tuple[PageRef, asyncio.Task[RawPage] | None]] = deque()
     seen = 0
     plan_next = plan_last = 0  # the concurrent plan: pages still to schedule by number
 
@@ -167,13 +171,13 @@ async def iterate_pages(
                     raise
                 return
             guard.check(ref, page)
-            seen += len(page.results)
-            if not page.results or (page.count is not None and seen >= page.count):
-                if page.results:
+            seen += len(page.items)
+            if not page.items or (page.count is not None and seen >= page.count):
+                if page.items:
                     yield page
                 return
             if ref.number == 1 and concurrency > 1:
-                last = last_page_number(page.count, len(page.results))
+                last = last_page_number(page.count, len(page.items))
                 if last is not None and last > 1:
                     plan_next, plan_last = 2, last
             while plan_next and plan_next <= plan_last and len(pending) < concurrency:
@@ -186,6 +190,10 @@ async def iterate_pages(
                 )
                 if following is not None:
                     schedule(following, ahead=prefetch or concurrency > 1)
+            if any(task is not None for _, task in pending):
+                # One turn of the loop puts the requests ahead on the wire, so the
+                # server works on them while the caller structures this page.
+                await asyncio.sleep(0)
             yield page
     finally:
         tasks = [task for _, task in pending if task is not None]

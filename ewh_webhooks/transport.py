@@ -7,6 +7,7 @@ becomes one of our errors; `CancelledError` is never caught.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 
 import aiohttp
@@ -52,9 +53,7 @@ class AiohttpTransport:
         request_id: str | None,
     ) -> Response:
         session = self._get_session()
-        client_timeout = aiohttp.ClientTimeout(
-            total=timeout.total, sock_connect=timeout.connect, sock_read=timeout.read
-        )
+        client_timeout = _client_timeout(timeout)
 
         def fail(cls: type[APIConnectionError], what: str, sent: bool) -> APIConnectionError:
             return cls(
@@ -111,6 +110,14 @@ class AiohttpTransport:
     @property
     def closed(self) -> bool:
         return self._closed
+
+
+@functools.lru_cache(maxsize=64)
+def _client_timeout(timeout: Timeout) -> aiohttp.ClientTimeout:
+    # Timeouts are few and immutable: build aiohttp's object once per distinct value.
+    return aiohttp.ClientTimeout(
+        total=timeout.total, sock_connect=timeout.connect, sock_read=timeout.read
+    )
 
 
 def _timeout_text(timeout: Timeout) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ewh_webhooks.converter import structure_page
+from ewh_webhooks.converter import structure_raw_page
 from ewh_webhooks.pagination import PageRef, next_page, same_origin
 
 BASE = "https://api.test"
@@ -16,7 +16,7 @@ def by_number(n: int) -> str:
 
 
 def page(results: int, **extra: object) -> object:
-    return structure_page(
+    return structure_raw_page(
         {"results": [{**HOOK, "id": str(i)} for i in range(results)], **extra}, what="t"
     )
 

@@ -6,9 +6,15 @@ from collections.abc import AsyncIterator, Iterable
 from contextlib import aclosing
 from typing import TYPE_CHECKING, Any
 
-from ..converter import structure_page, structure_webhook, unstructure
+from ..converter import (
+    structure_items,
+    structure_page,
+    structure_raw_page,
+    structure_webhook,
+    unstructure,
+)
 from ..errors import InvalidArgumentError
-from ..models import Page, Webhook, WebhookCreate, WebhookSpec, WebhookUpdate
+from ..models import Page, RawPage, Webhook, WebhookCreate, WebhookSpec, WebhookUpdate
 from ..pagination import PageRef, iterate_pages, page_url
 from ..sansio import decode_json
 from ..topics import KNOWN_TOPICS, check_topic
@@ -78,10 +84,10 @@ class Webhooks:
         def by_number(number: int) -> str:
             return page_url(base_url, LIST_PATH, _list_params(number, limit, sort, direction))
 
-        async def fetch(ref: PageRef) -> Page:
+        async def fetch(ref: PageRef) -> RawPage:
             path = ref.url[len(base_url) :] if ref.url.startswith(base_url) else ref.url
             response = await client._request("GET", path, url=ref.url)
-            return structure_page(decode_json(response), what=f"GET {path}")
+            return structure_raw_page(decode_json(response), what=f"GET {path}")
 
         pages = iterate_pages(
             fetch,
@@ -94,7 +100,7 @@ class Webhooks:
         )
         async with aclosing(pages):
             async for page in pages:
-                for hook in page.results:
+                for hook in structure_items(page.items, what=f"GET {LIST_PATH} results"):
                     yield hook
 
     async def get(self, webhook_id: str) -> Webhook:
