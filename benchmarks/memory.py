@@ -1,6 +1,6 @@
 """Child process for the memory figure: stream N webhooks, print the RSS growth.
 
-    python -m benchmarks.memory BASE_URL N
+python -m benchmarks.memory BASE_URL N
 """
 
 from __future__ import annotations

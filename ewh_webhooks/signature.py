@@ -45,13 +45,13 @@ def verify_signature(
     """
     if not isinstance(body, bytes | bytearray | memoryview):
         raise InvalidArgumentError("body must be the raw bytes of the request, not parsed JSON")
-    secrets = [secret] if isinstance(secret, str | bytes) else list(secret)
-    if not secrets or any(not s for s in secrets):
+    keys = [_key(secret)] if isinstance(secret, str | bytes) else [_key(s) for s in secret]
+    if not keys or not all(keys):
         raise InvalidArgumentError("at least one non-empty webhook secret is required")
-    if signature is None or not signature.strip():
+    if not signature or not (signature := signature.strip()):
         raise InvalidSignatureError(f"missing {SIGNATURE_HEADER} header")
     try:
-        expected = base64.b64decode(signature.strip(), validate=True)
+        expected = binascii.a2b_base64(signature, strict_mode=True)
     except (binascii.Error, ValueError) as exc:
         raise InvalidSignatureError(f"{SIGNATURE_HEADER} is not valid base64") from exc
     if len(expected) != _DIGEST_SIZE:
@@ -59,9 +59,8 @@ def verify_signature(
             f"{SIGNATURE_HEADER} decodes to {len(expected)} bytes, not a SHA-256 digest"
         )
     matched = False
-    for candidate in secrets:
+    for key in keys:
         # Every secret is tried (no early exit) so timing reveals nothing about which matched.
-        digest = hmac.digest(_key(candidate), body, "sha256")
-        matched |= hmac.compare_digest(digest, expected)
+        matched |= hmac.compare_digest(hmac.digest(key, body, "sha256"), expected)
     if not matched:
         raise InvalidSignatureError(f"{SIGNATURE_HEADER} does not match the body")
