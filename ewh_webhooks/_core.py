@@ -66,8 +66,13 @@ class ClientCore:
         max_in_flight: int,
         rate_limit: RateLimit | None,
         runtime: Runtime,
+        auth_retry: RetryPolicy,
+        auth_timeout: Timeout,
     ) -> None:
         self.base_url = base_url
+        # Login and refresh follow the settings of the client that made this core.
+        self._auth_retry = auth_retry
+        self._auth_timeout = auth_timeout
         self.runtime = runtime
         self._credentials = credentials
         self._default_customer = default_customer
@@ -107,8 +112,8 @@ class ClientCore:
             customer=customer,
             json_body=body,
             authenticated=False,
-            retry=RetryPolicy(),
-            timeout=Timeout(),
+            retry=self._auth_retry,
+            timeout=self._auth_timeout,
         )
         return structure(decode_json(response), Tokens, what=f"POST {path} response")
 

@@ -72,6 +72,8 @@ class EWHClient:
             raise InvalidArgumentError("session must be an aiohttp.ClientSession")
         if retry is not None and not isinstance(retry, RetryPolicy):
             raise InvalidArgumentError(f"retry must be a RetryPolicy, got {retry!r}")
+        retry = retry or RetryPolicy()
+        timeout = Timeout.coerce(timeout)
         core = ClientCore(
             base_url=resolve_base_url(base_url),
             credentials=Credentials(username=username, password=password, wms_code=wms_code),
@@ -80,8 +82,10 @@ class EWHClient:
             max_in_flight=max_in_flight,
             rate_limit=rate_limit,
             runtime=_runtime or Runtime(),
+            auth_retry=retry,
+            auth_timeout=timeout,
         )
-        self._init_view(core, customer_code, retry or RetryPolicy(), Timeout.coerce(timeout), True)
+        self._init_view(core, customer_code, retry, timeout, True)
         self._username = username
         self._wms_code = wms_code
 

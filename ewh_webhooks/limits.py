@@ -89,12 +89,12 @@ class RequestGate:
 
 
 def _limiter(rate_limit: RateLimit) -> AsyncLimiter:
-    """A leaky bucket at exactly the given rate, its burst one request short.
+    """A leaky bucket at exactly the given rate, with a burst a tenth short of it.
 
     Requests reach the server a little later than they leave, and not all equally
-    late, so a server bucket of the same size could see a burst one larger than we
-    sent; the spare request absorbs that jitter (up to one request's interval)
-    without lowering the sustained rate.
+    late (a busy server reads a backlog at once), so a server bucket of the same size
+    could see a larger burst than we sent. The headroom absorbs that jitter, up to
+    a tenth of the period, without lowering the sustained rate.
     """
-    burst = max(1, rate_limit.max_requests - 1)
+    burst = max(1, rate_limit.max_requests - max(1, rate_limit.max_requests // 10))
     return AsyncLimiter(burst, rate_limit.period * burst / rate_limit.max_requests)

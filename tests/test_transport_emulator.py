@@ -255,3 +255,11 @@ async def test_request_id_sent_as_header_is_kept_on_errors(
         await client.webhooks.get("0000-missing")
     sent = emulator.state.requests[-1].headers["X-Request-Id"]
     assert info.value.request_id == sent
+
+
+async def test_login_follows_the_clients_timeout_and_retry_policy(emulator: EWHEmulator) -> None:
+    emulator.faults = FaultPlan(slow_seconds=0.5)
+    emulator.faults.fail_next("slow", path_prefix="/wms/auth/login/")
+    async with emulator.client(timeout=0.1, retry=RetryPolicy.none()) as client:
+        with pytest.raises(APITimeoutError, match="POST /wms/auth/login/ failed: timed out"):
+            await client.webhooks.list_page()
