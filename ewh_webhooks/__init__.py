@@ -9,7 +9,6 @@ async with EWHClient.from_env() as client:
 
 from typing import TYPE_CHECKING, Any
 
-from ._core import Runtime
 from ._version import __version__
 from .client import EWHClient
 from .config import BASE_URLS, Timeout
@@ -76,7 +75,6 @@ __all__ = [
     "ResponseValidationError",
     "RetryPolicy",
     "Router",
-    "Runtime",
     "ServerError",
     "SyncAction",
     "SyncError",

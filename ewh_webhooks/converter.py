@@ -154,7 +154,6 @@ def _structure_page(data: Any, _: type) -> Page:
         count=raw.count,
         next=raw.next,
         previous=raw.previous,
-        has_next_key=raw.has_next_key,
     )
 
 

@@ -48,8 +48,6 @@ class Page:
     count: int | None = None
     next: str | None = None
     previous: str | None = None
-    # Whether the body had a "next" key at all: without one, pagination goes on by number.
-    has_next_key: bool = attrs.field(default=True, repr=False)
 
 
 @attrs.frozen(slots=True, kw_only=True)
@@ -64,6 +62,7 @@ class RawPage:
     count: int | None = None
     next: str | None = None
     previous: str | None = None
+    # Whether the body had a "next" key at all: without one, pagination goes on by number.
     has_next_key: bool = attrs.field(default=True, repr=False)
 
 

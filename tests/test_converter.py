@@ -7,7 +7,13 @@ from datetime import datetime
 import pytest
 
 from ewh_webhooks import Page, ResponseValidationError, Tokens, Webhook, WebhookUpdate
-from ewh_webhooks.converter import structure, structure_page, structure_webhook, unstructure
+from ewh_webhooks.converter import (
+    structure,
+    structure_page,
+    structure_raw_page,
+    structure_webhook,
+    unstructure,
+)
 
 HOOK = {
     "id": "6caeff6d-cd72-4fde-9d02-0704514ad917",
@@ -70,15 +76,15 @@ def test_bodies_that_do_not_fit_raise_response_validation_error(
         structure_webhook(data, what="GET /webhooks/x/")
 
 
-def test_page_parses_and_notes_missing_next_key() -> None:
+def test_page_parses_and_a_raw_page_notes_a_missing_next_key() -> None:
     page = structure_page(
         {"count": 2, "next": None, "previous": None, "results": [HOOK, HOOK]}, what="p"
     )
     assert isinstance(page, Page)
     assert page.count == 2
     assert len(page.results) == 2
-    assert page.has_next_key
-    bare = structure_page({"results": [HOOK]}, what="p")
+    assert structure_raw_page({"next": None, "results": []}, what="p").has_next_key
+    bare = structure_raw_page({"results": [HOOK]}, what="p")
     assert bare.count is None
     assert not bare.has_next_key
 
