@@ -7,7 +7,7 @@ verify `X-Hmac-Sha256`, deduplicate on `X-Webhook-Id`, answer fast, dispatch.
     async def shipped(event: WebhookEvent) -> None: ...
 
     receiver = WebhookReceiver(secret=os.environ["EWH_HASH_SECRET"], router=router)
-    app = receiver.app()               # or app.router.add_post("/hooks", receiver.handle)
+    receiver.setup(app, "/hooks")      # or web.run_app(receiver.app("/hooks"))
 
 Answers: 200 accepted (or a duplicate), 401 bad signature, 413 body over
 `max_body_size`, 400 malformed body.
@@ -175,18 +175,24 @@ class WebhookReceiver:
         while self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
-    def app(self, path: str = "/") -> web.Application:
-        """A small aiohttp app (POST `path`) that drains pending events on shutdown;
-        mount it with `parent.add_subapp("/hooks", receiver.app())` or run it alone."""
-        app = web.Application()
+    def setup(self, app: web.Application, path: str = "/") -> None:
+        """Mount the receiver on POST `path` of your app, and drain pending events
+        when the app shuts down.
+
+        >>> receiver.setup(app, "/hooks")   # the webhook URL is https://your.host/hooks
+        """
         app.router.add_post(path, self.handle)
+        app.cleanup_ctx.append(self._lifespan)
 
-        async def lifespan(_: web.Application) -> AsyncIterator[None]:
-            yield
-            await self.drain()
-
-        app.cleanup_ctx.append(lifespan)
+    def app(self, path: str = "/") -> web.Application:
+        """A standalone aiohttp app receiving on POST `path` (for `web.run_app`)."""
+        app = web.Application()
+        self.setup(app, path)
         return app
+
+    async def _lifespan(self, _: web.Application) -> AsyncIterator[None]:
+        yield
+        await self.drain()
 
 
 def _answer(status: int, message: str) -> web.Response:

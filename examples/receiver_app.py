@@ -28,7 +28,7 @@ async def stock_changed(event: WebhookEvent) -> None:
 def build_app() -> web.Application:
     receiver = WebhookReceiver(secret=os.environ["EWH_HASH_SECRET"], router=router)
     app = web.Application()
-    app.add_subapp("/hooks", receiver.app())
+    receiver.setup(app, "/hooks")  # the webhook URL: https://your.host/hooks
     return app
 
 

@@ -260,3 +260,27 @@ async def test_client_fixture_from_the_plugin(
         url="https://e.test/h", group="order", action="created", hash_secret="s"
     )
     assert len(ewh_emulator.webhooks()) == 1
+
+
+async def test_setup_mounts_on_an_exact_path_and_drains_on_shutdown() -> None:
+    router = Router()
+    finished: list[str] = []
+
+    @router.on("*")
+    async def slow(event: WebhookEvent) -> None:
+        await asyncio.sleep(0.05)
+        finished.append(event.topic)
+
+    app = web.Application()
+    WebhookReceiver(secret=SECRET, router=router).setup(app, "/hooks")
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    url = f"http://127.0.0.1:{runner.addresses[0][1]}/hooks"
+    async with aiohttp.ClientSession() as session:
+        body = envelope()
+        async with session.post(url, data=body, headers=signed(body)) as resp:
+            assert resp.status == 200
+    assert finished == []
+    await runner.cleanup()  # waits for the pending callback
+    assert finished == ["order.shipped"]
