@@ -37,12 +37,17 @@ def renewal_due(tokens: Tokens, *, received_at: float, wall_now: float, margin: 
     """Monotonic time at which to renew `tokens`, received at monotonic `received_at`.
 
     The lifetime is `exp - iat` when the server gave both (its own clock on both
-    sides), else `exp - wall_now`; without `exp` the token is renewed only on a 401.
+    sides), else `exp - wall_now`; without a usable `exp` the token is renewed only
+    on a 401.
     """
     if tokens.exp is None:
         return float("inf")
     lifetime = tokens.exp - (tokens.iat if tokens.iat is not None else wall_now)
-    lifetime = max(0.0, lifetime)
+    if lifetime <= 0:
+        # Expired on arrival by our clock: a skewed clock, not a dead token, is the
+        # likely cause. Renewing before every request would burn refresh tokens, so
+        # wait for the server's 401 instead.
+        return float("inf")
     return received_at + lifetime - min(margin, lifetime / 4)
 
 
