@@ -72,6 +72,10 @@ class EWHClient:
             raise InvalidArgumentError("session must be an aiohttp.ClientSession")
         if retry is not None and not isinstance(retry, RetryPolicy):
             raise InvalidArgumentError(f"retry must be a RetryPolicy, got {retry!r}")
+        if rate_limit is not None and not isinstance(rate_limit, RateLimit):
+            raise InvalidArgumentError(
+                f"rate_limit must be a RateLimit(max_requests, period), got {rate_limit!r}"
+            )
         retry = retry or RetryPolicy()
         timeout = Timeout.coerce(timeout)
         core = ClientCore(

@@ -421,3 +421,19 @@ async def test_closed_client_raises_a_clear_error() -> None:
 def test_credentials_are_required() -> None:
     with pytest.raises(InvalidArgumentError, match="wms_code"):
         EWHClient(**{**CREDS, "wms_code": " "})
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "fragment"),
+    [
+        ({"rate_limit": (60, 60.0)}, "RateLimit"),
+        ({"max_in_flight": 0}, "max_in_flight"),
+        ({"timeout": -1}, "Timeout.total"),
+        ({"timeout": "soon"}, "timeout must be"),
+        ({"retry": 3}, "RetryPolicy"),
+        ({"session": object()}, "ClientSession"),
+    ],
+)
+def test_bad_settings_are_rejected_at_construction(kwargs: dict[str, Any], fragment: str) -> None:
+    with pytest.raises(InvalidArgumentError, match=fragment):
+        make_client(**kwargs)
