@@ -11,13 +11,13 @@ import random
 import time
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from typing import Any, TypeVar
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 import aiohttp
 import attrs
 
 from .auth import TokenManager
-from .config import Timeout
+from .config import Timeout, is_loopback_host
 from .converter import structure
 from .errors import APIConnectionError
 from .limits import RateLimit, RequestGate
@@ -70,6 +70,8 @@ class ClientCore:
         auth_timeout: Timeout,
     ) -> None:
         self.base_url = base_url
+        # Plain-http webhook URLs are allowed on loopback only when we talk to loopback.
+        self.loopback = is_loopback_host(urlsplit(base_url).hostname)
         # Login and refresh follow the settings of the client that made this core.
         self._auth_retry = auth_retry
         self._auth_timeout = auth_timeout

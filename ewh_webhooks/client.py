@@ -7,12 +7,11 @@ import os
 from collections.abc import Coroutine, Mapping
 from types import TracebackType
 from typing import Any, TypeVar
-from urllib.parse import urlsplit
 
 import aiohttp
 
 from ._core import ClientCore, Credentials, Runtime
-from .config import DEFAULT_BASE_URL, Timeout, is_loopback_host, resolve_base_url
+from .config import DEFAULT_BASE_URL, Timeout, resolve_base_url
 from .errors import ClientClosedError, InvalidArgumentError
 from .limits import RateLimit
 from .resources.webhooks import Webhooks
@@ -173,7 +172,7 @@ class EWHClient:
 
     @property
     def _loopback(self) -> bool:
-        return is_loopback_host(urlsplit(self._core.base_url).hostname)
+        return self._core.loopback
 
     async def _request(
         self,

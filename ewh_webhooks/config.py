@@ -55,6 +55,8 @@ def is_loopback_host(host: str | None) -> bool:
         return False
     if host.lower() == "localhost":
         return True
+    if ":" not in host and not host.replace(".", "").isdigit():
+        return False  # a DNS name: skip the costly failed parse as an IP address
     try:
         return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:
