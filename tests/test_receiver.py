@@ -246,6 +246,8 @@ async def test_emulator_delivers_signed_events_end_to_end(
             rejected = await emu.deliver("order", "shipped", {"id": 44})
             assert [a.status for a in rejected] == [401, 401, 401]
             await receiver.drain()
+            assert len(emu.deliveries) == 1 + 1 + 3 + 3
+            assert emu.requests[0].path == "/wms/auth/login/"
         assert [(e.topic, e.entity_id, e.delivery_id) for e in events] == [
             ("order.shipped", "42", "evt-42")
         ]

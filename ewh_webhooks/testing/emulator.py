@@ -24,7 +24,7 @@ from ..client import EWHClient
 from ..signature import sign
 from .app import build_app
 from .faults import FaultPlan, TokenBucket
-from .state import DeliveryAttempt, EmulatorState, StoredWebhook
+from .state import DeliveryAttempt, EmulatorState, RecordedRequest, StoredWebhook
 
 __all__ = ["EWHEmulator"]
 
@@ -129,7 +129,18 @@ class EWHEmulator:
 
     @property
     def customer_code(self) -> str:
+        """The first customer: the one `client()` and `credentials` use."""
         return self.customer_codes[0]
+
+    @property
+    def requests(self) -> list[RecordedRequest]:
+        """Every request received, in order (Authorization headers are not kept)."""
+        return self.state.requests
+
+    @property
+    def deliveries(self) -> list[DeliveryAttempt]:
+        """Every delivery attempt made by `deliver()`, in order."""
+        return self.state.deliveries
 
     @property
     def credentials(self) -> dict[str, str]:
