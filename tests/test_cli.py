@@ -225,3 +225,37 @@ def test_spec_file_with_bad_toml(tmp_path: Path) -> None:
     path.write_text("[[webhooks]\n")
     with pytest.raises(InvalidArgumentError, match="not valid TOML"):
         load_spec_file(path, default_customer="C1", env=ENV)
+
+
+async def test_standalone_emulator_serves_until_interrupted() -> None:
+    import asyncio
+    import signal
+
+    from ewh_webhooks import EWHClient
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("EWH_")}
+    proc = await asyncio.create_subprocess_exec(
+        *(sys.executable, "-m", "ewh_webhooks", "emulator", "--port", "0"),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env=env,
+    )
+    assert proc.stdout is not None
+    try:
+        lines = [(await asyncio.wait_for(proc.stdout.readline(), 30)).decode() for _ in range(7)]
+        settings = dict(line.strip().split("=", 1) for line in lines if "=" in line)
+        assert settings["EWH_BASE_URL"].startswith("http://127.0.0.1:")
+        customer = settings["EWH_CUSTOMER_CODE"].split()[0]
+        async with EWHClient(
+            username=settings["EWH_USERNAME"],
+            password=settings["EWH_PASSWORD"],
+            wms_code=settings["EWH_WMS_CODE"],
+            customer_code=customer,
+            base_url=settings["EWH_BASE_URL"],
+        ) as client:
+            assert (await client.webhooks.list_page()).count == 0
+    finally:
+        proc.send_signal(signal.SIGINT)
+        _, stderr = await asyncio.wait_for(proc.communicate(), 30)
+    assert proc.returncode == 130
+    assert b"Traceback" not in stderr
