@@ -77,7 +77,8 @@ class RequestGate:
         await self._semaphore.acquire()
         try:
             # Checked after the semaphore too: a 429 may have arrived while we queued.
-            await self.wait_pause()
+            if self._pause_until > self._clock():
+                await self.wait_pause()
             if self._limiter is not None:
                 await self._limiter.acquire()
         except BaseException:

@@ -48,6 +48,8 @@ def check_topic(group: str, action: str) -> None:
     Pass `validate_topic=False` to the calling method for a topic added after this
     release.
     """
+    if isinstance(group, str) and isinstance(action, str) and f"{group}.{action}" in KNOWN_TOPICS:
+        return  # exact: a known topic has one dot, so neither half can carry another
     for name, value in (("group", group), ("action", action)):
         if not isinstance(value, str) or not value.strip():
             raise InvalidArgumentError(f"{name} must be a non-empty string, got {value!r}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from urllib.parse import quote, urlsplit
 
 from .config import is_loopback_host
@@ -12,16 +13,31 @@ __all__ = ["check_page_args", "check_secret", "check_webhook_url", "webhook_path
 DIRECTIONS = frozenset({"asc", "desc"})
 
 
+# The common case, answered without urlsplit: https, a plain host name, an optional
+# port, then a path, query, fragment or nothing. Anything else takes the full check.
+_PLAIN_HTTPS = re.compile(r"https://[A-Za-z0-9.-]*[A-Za-z0-9](?::[0-9]{1,5})?(?:[/?#]|$)")
+# Whitespace and control characters: urlsplit would quietly drop some of them.
+_UNSAFE = re.compile(r"[\x00-\x20\x7f]")
+
+
 def check_webhook_url(url: object, *, allow_loopback_http: bool = False) -> str:
     """The API delivers only to https; http is allowed for loopback against the emulator."""
     if not isinstance(url, str) or not url.strip():
         raise InvalidArgumentError(f"url must be a non-empty string, got {url!r}")
-    parts = urlsplit(url)
-    if not parts.hostname:
+    if _UNSAFE.search(url):
+        raise InvalidArgumentError(f"url {url!r} contains whitespace or control characters")
+    if _PLAIN_HTTPS.match(url):
+        return url
+    try:
+        parts = urlsplit(url)
+        hostname = parts.hostname
+    except ValueError as exc:  # e.g. an unclosed IPv6 bracket
+        raise InvalidArgumentError(f"url {url!r} is not a valid URL: {exc}") from None
+    if not hostname:
         raise InvalidArgumentError(f"url {url!r} is not an absolute URL")
     if parts.scheme == "https":
         return url
-    if parts.scheme == "http" and allow_loopback_http and is_loopback_host(parts.hostname):
+    if parts.scheme == "http" and allow_loopback_http and is_loopback_host(hostname):
         return url
     raise InvalidArgumentError(f"url {url!r} must use https (the API delivers only to https)")
 

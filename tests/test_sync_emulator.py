@@ -7,7 +7,14 @@ from collections import Counter
 
 import pytest
 
-from ewh_webhooks import EWHClient, RetryPolicy, SyncError, WebhookSpec, sync_customers
+from ewh_webhooks import (
+    EWHClient,
+    InvalidArgumentError,
+    RetryPolicy,
+    SyncError,
+    WebhookSpec,
+    sync_customers,
+)
 from ewh_webhooks.testing import EWHEmulator, FaultPlan
 
 from .conftest import FakeTime
@@ -180,3 +187,15 @@ async def test_cancelling_a_sync_leaves_no_task_behind() -> None:
         with pytest.raises(asyncio.CancelledError):
             await task
         assert sync_workers() == []
+
+
+async def test_a_bad_spec_of_one_customer_names_it_and_nothing_is_sent(
+    client: EWHClient, emulator: EWHEmulator
+) -> None:
+    wanted = {
+        "CUSTOMER1": specs_for("CUSTOMER1", 3),
+        "CUSTOMER2": [*specs_for("CUSTOMER2", 2), specs_for("CUSTOMER2", 1)[0]],
+    }
+    with pytest.raises(InvalidArgumentError, match=r"customer CUSTOMER2: specs\[2\].*listed twice"):
+        await sync_customers(client, wanted)
+    assert [r for r in emulator.state.requests if r.path.startswith("/webhooks/")] == []

@@ -133,6 +133,10 @@ class Webhooks:
             check_topic(group, action)
         else:
             _check_strings(group=group, action=action)
+        return await self._post(body)
+
+    async def _post(self, body: WebhookCreate) -> Webhook:
+        """POST a body whose fields are already checked (by `create` or `check_specs`)."""
         response = await self._client._request("POST", LIST_PATH, json_body=unstructure(body))
         return structure_webhook(decode_json(response), what=f"POST {LIST_PATH} response")
 
@@ -163,6 +167,10 @@ class Webhooks:
             raise InvalidArgumentError(
                 "update() needs at least one of url, group, action, hash_secret"
             )
+        return await self._patch(path, body)
+
+    async def _patch(self, path: str, body: WebhookUpdate) -> Webhook:
+        """PATCH a non-empty body whose fields are already checked."""
         response = await self._client._request("PATCH", path, json_body=unstructure(body))
         return structure_webhook(decode_json(response), what=f"PATCH {path} response")
 

@@ -69,6 +69,29 @@ async def sync_webhooks(
     checked = check_specs(
         specs, validate_topic=validate_topic, allow_loopback_http=allow_loopback_http
     )
+    return await _sync_checked(
+        webhooks,
+        checked,
+        prune=prune,
+        dry_run=dry_run,
+        concurrency=concurrency,
+        resend_secrets=resend_secrets,
+        on_progress=on_progress,
+        limiter=limiter,
+    )
+
+
+async def _sync_checked(
+    webhooks: Webhooks,
+    checked: Sequence[WebhookSpec],
+    *,
+    prune: bool,
+    dry_run: bool,
+    concurrency: int,
+    resend_secrets: bool,
+    on_progress: SyncProgress | None,
+    limiter: asyncio.Semaphore | None,
+) -> SyncResult:
     current: list[Webhook] = [hook async for hook in webhooks.list(limit=LIST_LIMIT)]
     plan = plan_sync(current, checked, prune=prune, resend_secrets=resend_secrets)
     customer = webhooks.customer_code
@@ -99,30 +122,34 @@ async def sync_customers(
     """
     _check_concurrency(concurrency)
     loopback = client._loopback
-    for specs in specs_by_customer.values():
-        check_specs(specs, validate_topic=validate_topic, allow_loopback_http=loopback)
+    checked: dict[str, list[WebhookSpec]] = {}
+    for customer, specs in specs_by_customer.items():
+        try:
+            checked[customer] = check_specs(
+                specs, validate_topic=validate_topic, allow_loopback_http=loopback
+            )
+        except InvalidArgumentError as exc:
+            raise InvalidArgumentError(f"customer {customer}: {exc}") from None
     limiter = asyncio.Semaphore(concurrency)
     results: dict[str, SyncResult] = {}
 
     async def one(customer: str, specs: Sequence[WebhookSpec]) -> None:
         try:
-            results[customer] = await sync_webhooks(
+            results[customer] = await _sync_checked(
                 client.for_customer(customer).webhooks,
                 specs,
                 prune=prune,
                 dry_run=dry_run,
                 concurrency=concurrency,
                 resend_secrets=resend_secrets,
-                validate_topic=validate_topic,
                 on_progress=on_progress,
-                allow_loopback_http=loopback,
                 limiter=limiter,
             )
         except Exception as exc:  # reported on the customer's result, never lost
             results[customer] = SyncResult(customer=customer, plan=SyncPlan(), error=exc)
 
     async with asyncio.TaskGroup() as group:
-        for customer, specs in specs_by_customer.items():
+        for customer, specs in checked.items():
             group.create_task(one(customer, specs))
     return {customer: results[customer] for customer in specs_by_customer}
 

@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING
 import attrs
 
 from ..errors import EWHError
-from ..models import Webhook
+from ..models import Webhook, WebhookCreate
+from ..validation import webhook_path
 from .plan import SyncAction, SyncKind, SyncPlan
 
 if TYPE_CHECKING:
@@ -115,26 +116,18 @@ def failure_text(results: Sequence[SyncResult]) -> str:
 
 
 async def _apply_one(webhooks: Webhooks, action: SyncAction) -> Webhook | None:
+    # The specs passed check_specs before planning: no argument is checked twice.
     if action.kind is SyncKind.CREATE:
         assert action.spec is not None
         spec = action.spec
-        return await webhooks.create(
-            url=spec.url,
-            group=spec.group,
-            action=spec.action,
-            hash_secret=spec.hash_secret,
-            validate_topic=False,  # checked by check_specs before planning
+        body = WebhookCreate(
+            url=spec.url, group=spec.group, action=spec.action, hash_secret=spec.hash_secret
         )
+        return await webhooks._post(body)
     assert action.webhook is not None
     if action.kind is SyncKind.UPDATE:
         assert action.changes is not None
-        changes = action.changes
-        return await webhooks.update(
-            action.webhook.id,
-            url=changes.url,
-            hash_secret=changes.hash_secret,
-            validate_topic=False,
-        )
+        return await webhooks._patch(webhook_path(action.webhook.id), action.changes)
     await webhooks.delete(action.webhook.id)
     return None
 

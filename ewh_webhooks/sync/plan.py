@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from enum import StrEnum
+from operator import itemgetter
 
 import attrs
 
@@ -90,10 +91,6 @@ class SyncPlan:
         )
 
 
-def _key(topic: str, url: str) -> tuple[str, str]:
-    return (topic, url)
-
-
 def check_specs(
     specs: Iterable[WebhookSpec], *, validate_topic: bool = True, allow_loopback_http: bool = False
 ) -> list[WebhookSpec]:
@@ -104,10 +101,12 @@ def check_specs(
         if not isinstance(spec, WebhookSpec):
             raise InvalidArgumentError(f"specs[{index}] is not a WebhookSpec: {spec!r}")
         check_webhook_url(spec.url, allow_loopback_http=allow_loopback_http)
-        check_secret(spec.hash_secret, name=f"specs[{index}].hash_secret")
+        secret = spec.hash_secret
+        if not isinstance(secret, str) or not secret:
+            check_secret(secret, name=f"specs[{index}].hash_secret")  # raises, value unshown
         if validate_topic:
             check_topic(spec.group, spec.action)
-        key = _key(spec.topic, spec.url)
+        key = (spec.topic, spec.url)
         if key in seen:
             what = "listed twice" if seen[key] == spec else "listed twice with different secrets"
             raise InvalidArgumentError(f"specs[{index}]: {spec.topic} {spec.url} is {what}")
@@ -129,7 +128,7 @@ def plan_sync(
     """
     existing: dict[tuple[str, str], list[Webhook]] = defaultdict(list)
     for hook in sorted(current, key=lambda h: (h.topic, h.url, h.id)):
-        existing[_key(hook.topic, hook.url)].append(hook)
+        existing[(hook.topic, hook.url)].append(hook)
 
     unchanged: list[SyncAction] = []
     updates: list[SyncAction] = []
@@ -138,10 +137,11 @@ def plan_sync(
     spare: dict[str, list[Webhook]] = defaultdict(list)  # unmatched webhooks by topic
     missing: dict[str, list[WebhookSpec]] = defaultdict(list)  # unmatched specs by topic
 
-    for spec in sorted(specs, key=lambda s: (s.topic, s.url)):
-        matches = existing.pop(_key(spec.topic, spec.url), [])
+    # Keys are unique (check_specs), so sorting on them alone is deterministic.
+    for key, spec in sorted((((s.topic, s.url), s) for s in specs), key=itemgetter(0)):
+        matches = existing.pop(key, None)
         if not matches:
-            missing[spec.topic].append(spec)
+            missing[key[0]].append(spec)
             continue
         keep, *extra = matches
         if resend_secrets:
@@ -152,7 +152,7 @@ def plan_sync(
         else:
             unchanged.append(SyncAction(kind=SyncKind.UNCHANGED, spec=spec, webhook=keep))
         # Duplicates of a desired webhook (a crashed run, a manual create) are spare.
-        spare[spec.topic].extend(extra)
+        spare[key[0]].extend(extra)
     for hooks in existing.values():
         for hook in hooks:
             spare[hook.topic].append(hook)

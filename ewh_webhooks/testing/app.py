@@ -52,13 +52,13 @@ class _Api:
 
     @web.middleware
     async def middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
-        emu, state = self.emu, self.state
+        state = self.state
         headers = CIMultiDict(request.headers)
         headers.popall("Authorization", None)  # tokens are never recorded
         record = RecordedRequest(
             method=request.method,
             path=request.path,
-            query=dict(request.query),
+            query=dict(request.query) if request.query_string else {},
             headers=headers,
             customer=request.headers.get("X-Customer-Code"),
             received_at=time.monotonic(),
@@ -68,25 +68,38 @@ class _Api:
         state.in_flight += 1
         state.max_in_flight = max(state.max_in_flight, state.in_flight)
         try:
-            if emu.latency:
-                await asyncio.sleep(emu.latency)
-            if emu.bucket is not None:
-                wait = emu.bucket.try_acquire()
-                if wait > 0:
-                    record.status, record.fault = 429, "rate_limit"
-                    return self._too_many(max(1, round(wait + 0.5)))
-            fault = emu.faults.pick(request.method, request.path) if emu.faults else None
-            record.fault = fault
-            try:
-                response = await self._apply_fault(request, handler, fault)
-            except ConnectionResetError:
-                # The client went away mid-request (cancelled, timed out): nobody reads this.
-                record.fault = record.fault or "client_disconnected"
-                return web.Response(status=499)
+            response = await self._answer(request, handler, record)
             record.status = response.status
+            await self._hold(record)
             return response
         finally:
             state.in_flight -= 1
+
+    async def _answer(
+        self, request: web.Request, handler: Handler, record: RecordedRequest
+    ) -> web.StreamResponse:
+        emu = self.emu
+        if emu.bucket is not None:
+            wait = emu.bucket.try_acquire()
+            if wait > 0:
+                record.fault = "rate_limit"
+                return self._too_many(max(1, round(wait + 0.5)))
+        fault = emu.faults.pick(request.method, request.path) if emu.faults else None
+        record.fault = fault
+        try:
+            return await self._apply_fault(request, handler, fault)
+        except ConnectionResetError:
+            # The client went away mid-request (cancelled, timed out): nobody reads this.
+            record.fault = record.fault or "client_disconnected"
+            return web.Response(status=499)
+
+    async def _hold(self, record: RecordedRequest) -> None:
+        """Latency counts from the request's arrival, the handler's own work included:
+        a server with 20 ms latency answers 20 ms after the request came in."""
+        if self.emu.latency:
+            delay = record.received_at + self.emu.latency - time.monotonic()
+            if delay > 0:
+                await asyncio.sleep(delay)
 
     def _too_many(self, seconds: float) -> web.Response:
         plan = self.emu.faults
@@ -119,6 +132,7 @@ class _Api:
             return await handler(request)
         if fault == "drop_after":
             await handler(request)
+        await self._hold(_RECORD.get())
         _drop(request)
         raise web.HTTPServiceUnavailable()  # never written: the socket is gone
 

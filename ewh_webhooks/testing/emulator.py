@@ -33,7 +33,8 @@ class EWHEmulator:
     """An aiohttp.web server on 127.0.0.1 behaving like the API (see `testing.app`).
 
     Settings: `customers` (codes), `token_lifetime` (seconds), `default_limit` and
-    `max_limit` (page sizes), `latency` (seconds added to every answer),
+    `max_limit` (page sizes), `latency` (seconds from a request's arrival to its
+    answer, the handler's own work included: the state changes at arrival),
     `faults` (a `FaultPlan`), `rate_limit` (`(max_requests, period)` answered with
     429 beyond), `next_style` ("absolute", "relative" or "none": no next key).
     `advance(seconds)` moves the emulator's clock (token expiry) without sleeping.
