@@ -11,7 +11,7 @@ import base64
 import binascii
 import hashlib
 import hmac
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from .errors import InvalidArgumentError, InvalidSignatureError
 
@@ -21,17 +21,34 @@ SIGNATURE_HEADER = "X-Hmac-Sha256"
 _DIGEST_SIZE = hashlib.sha256().digest_size
 
 
+_BYTES = (bytes, bytearray, memoryview)  # a tuple: isinstance is twice as fast as with a union
+
+
 def _key(secret: str | bytes) -> bytes:
-    if isinstance(secret, bytes):
-        return secret
     if isinstance(secret, str):
         return secret.encode("utf-8")
+    if isinstance(secret, bytes):
+        return secret
     raise InvalidArgumentError("a webhook secret must be str or bytes")
+
+
+def _keys(secret: str | bytes | Sequence[str | bytes]) -> list[bytes]:
+    if isinstance(secret, str):  # the common case first: one secret
+        keys = [secret.encode("utf-8")]
+    elif isinstance(secret, bytes):
+        keys = [secret]
+    elif isinstance(secret, Iterable):
+        keys = [_key(s) for s in secret]
+    else:
+        raise InvalidArgumentError("a webhook secret must be str or bytes, or a list of them")
+    if not keys or not all(keys):
+        raise InvalidArgumentError("at least one non-empty webhook secret is required")
+    return keys
 
 
 def sign(body: bytes, secret: str | bytes) -> str:
     """The `X-Hmac-Sha256` header value for `body` (for tests and emulators)."""
-    if not isinstance(body, bytes | bytearray | memoryview):
+    if not isinstance(body, _BYTES):
         raise InvalidArgumentError("body must be the raw bytes of the request")
     return base64.b64encode(hmac.digest(_key(secret), body, "sha256")).decode("ascii")
 
@@ -43,11 +60,9 @@ def verify_signature(
 
     >>> verify_signature(await request.read(), request.headers.get("X-Hmac-Sha256"), secret)
     """
-    if not isinstance(body, bytes | bytearray | memoryview):
+    if not isinstance(body, _BYTES):
         raise InvalidArgumentError("body must be the raw bytes of the request, not parsed JSON")
-    keys = [_key(secret)] if isinstance(secret, str | bytes) else [_key(s) for s in secret]
-    if not keys or not all(keys):
-        raise InvalidArgumentError("at least one non-empty webhook secret is required")
+    keys = _keys(secret)
     if not signature or not (signature := signature.strip()):
         raise InvalidSignatureError(f"missing {SIGNATURE_HEADER} header")
     try:

@@ -84,10 +84,19 @@ def test_hex_encoded_signature_is_not_accepted() -> None:
         verify_signature(body, hex_sig, secret)
 
 
-@pytest.mark.parametrize("secret", ["", [], [""]])
-def test_empty_secret_is_a_usage_error(secret: object) -> None:
-    with pytest.raises(InvalidArgumentError):
+@pytest.mark.parametrize(
+    ("secret", "fragment"),
+    [("", "non-empty"), ([], "non-empty"), ([""], "non-empty"), (5, "str or bytes"), ([5], "str")],
+)
+def test_empty_or_mistyped_secret_is_a_usage_error(secret: object, fragment: str) -> None:
+    with pytest.raises(InvalidArgumentError, match=fragment):
         verify_signature(b"x", "c2hvcnQ=", secret)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("wrap", [list, tuple, set, lambda s: (x for x in s)])
+def test_any_collection_of_secrets_is_accepted(wrap: object) -> None:
+    body, secret, signature = VECTORS[0]
+    verify_signature(body, signature, wrap(["old-secret", secret]))  # type: ignore[operator]
 
 
 def test_parsed_json_instead_of_bytes_is_a_usage_error() -> None:
