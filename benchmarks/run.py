@@ -16,9 +16,10 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from .common import ROOT, cpu_times, steal_percent
+from .inprocess import bench_json, bench_signatures
 from .reading import bench_concurrent_pages, bench_overhead, bench_streaming
 from .report import report
-from .writing import bench_bulk, bench_rate_limit, bench_signatures
+from .writing import bench_bulk, bench_rate_limit
 
 
 async def run_all(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
@@ -30,7 +31,8 @@ async def run_all(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
         ("pages", lambda: bench_concurrent_pages(args.runs, 200 // scale)),
         ("bulk", lambda: bench_bulk(args.runs, 2000 // scale)),
         ("rate", lambda: bench_rate_limit(500 // scale, 50)),
-        ("signatures", lambda: bench_signatures(args.runs, 200_000 // scale)),
+        ("signatures", lambda: _done(bench_signatures(args.runs, 200_000 // scale))),
+        ("json", lambda: _done(bench_json(args.runs, 20_000 // scale))),
     ]
     for name, step in steps:
         if args.only and name not in args.only:
@@ -42,6 +44,10 @@ async def run_all(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
     return results
 
 
+async def _done(result: dict[str, Any]) -> dict[str, Any]:
+    return result
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -50,7 +56,9 @@ def main() -> None:
     parser.add_argument(
         "--quick", action="store_true", help="a tenth of the sizes; no BENCHMARKS.md"
     )
-    parser.add_argument("--only", nargs="*", help="overhead streaming pages bulk rate signatures")
+    parser.add_argument(
+        "--only", nargs="*", help="overhead streaming pages bulk rate signatures json"
+    )
     args = parser.parse_args()
     results = asyncio.run(run_all(args))
     if not args.quick and not args.only:

@@ -1,20 +1,16 @@
-"""Writing benchmarks: bulk creates through sync, the rate limit, signature checks."""
+"""Writing benchmarks: bulk creates through sync, and the rate limit."""
 
 from __future__ import annotations
 
 import asyncio
-import base64
-import hashlib
-import hmac
 import logging
-import os
 import statistics
 import time
 from typing import Any
 
 import aiohttp
 
-from ewh_webhooks import RateLimit, WebhookSpec, sign, sync_customers, verify_signature
+from ewh_webhooks import RateLimit, WebhookSpec, sync_customers
 
 from .common import client, raw_headers, server
 
@@ -138,31 +134,3 @@ async def bench_rate_limit(n: int, rate: int) -> dict[str, Any]:
         "ratio": sustained / rate,
         "responses_429": counter.count,
     }
-
-
-# --- 6. signature verification --------------------------------------------------------------
-
-
-async def bench_signatures(runs: int, n: int) -> dict[str, Any]:
-    body = os.urandom(1024)
-    secret = "whsec-benchmark"
-    header = sign(body, secret)
-    key = secret.encode()
-
-    def raw() -> None:
-        for _ in range(n):
-            expected = base64.b64decode(header)
-            hmac.compare_digest(hmac.digest(key, body, hashlib.sha256), expected)
-
-    def ours() -> None:
-        for _ in range(n):
-            verify_signature(body, header, secret)
-
-    base, cand = [], []
-    for _ in range(runs):
-        for fn, into in ((raw, base), (ours, cand)):
-            started = time.perf_counter()
-            fn()
-            into.append(time.perf_counter() - started)
-    t_raw, t_sdk = statistics.median(base), statistics.median(cand)
-    return {"raw_per_s": n / t_raw, "sdk_per_s": n / t_sdk, "ratio": t_raw / t_sdk}

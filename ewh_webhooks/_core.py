@@ -4,7 +4,6 @@ control, retries and logging around one `AiohttpTransport.send` per attempt."""
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import os
 import random
@@ -16,10 +15,11 @@ from urllib.parse import urlencode, urlsplit
 import aiohttp
 import attrs
 
+from . import _json
 from .auth import TokenManager
 from .config import Timeout, is_loopback_host
 from .converter import structure
-from .errors import APIConnectionError
+from .errors import APIConnectionError, InvalidArgumentError
 from .limits import RateLimit, RequestGate
 from .models import Tokens
 from .retry import RetryDecision, RetryPolicy, decide_retry, parse_retry_after
@@ -145,7 +145,7 @@ class ClientCore:
                 if query:
                     url += "?" + query
                     path += "?" + query
-        body = None if json_body is None else json.dumps(json_body).encode()
+        body = None if json_body is None else _encode(json_body, method, path)
         request_id = os.urandom(16).hex()  # as unique as a uuid4, a tenth of the cost
         headers = dict(self._base_headers)
         headers["X-Request-Id"] = request_id
@@ -262,6 +262,16 @@ class ClientCore:
         if tasks:
             await asyncio.gather(*tasks, return_exceptions=True)
         await self.transport.aclose()
+
+
+def _encode(json_body: Any, method: str, path: str) -> bytes:
+    try:
+        return _json.dumps(json_body)
+    except (TypeError, ValueError) as exc:  # e.g. a lone surrogate in a string
+        # The value is never echoed: it may hold a secret.
+        raise InvalidArgumentError(
+            f"{method} {path}: the body cannot be written as JSON ({type(exc).__name__})"
+        ) from None
 
 
 def _retry_after(response: Response, rt: Runtime) -> float | None:

@@ -8,7 +8,6 @@ the request loop call these; tests call them with tables.
 from __future__ import annotations
 
 import html
-import json
 import platform
 import re
 from collections.abc import Mapping
@@ -18,6 +17,7 @@ from typing import Any
 import aiohttp
 import attrs
 
+from . import _json
 from ._version import __version__
 from .errors import (
     APIError,
@@ -77,7 +77,7 @@ def user_agent() -> str:
 def decode_json(response: Response) -> Any:
     """Parse a response body as JSON or raise `ResponseValidationError` naming the call."""
     try:
-        return json.loads(response.body)
+        return _json.loads(response.body)
     except (ValueError, UnicodeDecodeError) as exc:
         raise ResponseValidationError(
             f"{response.method} {response.path} returned {response.status} with a body "
@@ -153,7 +153,7 @@ def _parse_body(body: bytes) -> Any:
     if not body:
         return None
     try:
-        return json.loads(body)
+        return _json.loads(body)
     except (ValueError, UnicodeDecodeError):
         return _text(body)
 
