@@ -1,37 +1,23 @@
-"""JSON for API bodies: orjson when it is installed (`ewh-webhooks[speedups]`), else
-the standard library. Both write compact JSON, raise `ValueError` on what they cannot
-read and `TypeError` or `ValueError` on what they cannot write.
+"""JSON for the API's request and response bodies, in one place.
 
-Only request and response bodies of the API go through here: their schema is known,
-and the strict converters reject a number orjson read differently (it reads integers
-beyond 64 bits as floats; the standard library keeps them exact). Delivered events,
-whose bodies are the sender's business, are always read by the standard library.
+The standard library, on purpose: orjson was measured as a drop-in here and made each
+request slower end to end on an AVX-512 server CPU, although it wins a tight loop
+(BENCHMARKS.md, row 7). Bodies are written compact and as UTF-8, so a string that is
+not valid Unicode (a lone surrogate) fails before sending instead of being stored
+as an escape no UTF-8 reader accepts.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from typing import Any
 
-__all__ = ["BACKEND", "dumps", "loads", "stdlib_dumps", "stdlib_loads"]
+__all__ = ["dumps", "loads"]
 
 
-def stdlib_loads(data: bytes) -> Any:
+def loads(data: bytes) -> Any:
     return json.loads(data)
 
 
-def stdlib_dumps(obj: Any) -> bytes:
-    # UTF-8 as orjson writes it: a lone surrogate fails here (UnicodeEncodeError) and is
-    # never sent, where an ASCII escape would store a string no UTF-8 reader accepts.
+def dumps(obj: Any) -> bytes:
     return json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode()
-
-
-loads: Callable[[bytes], Any]
-dumps: Callable[[Any], bytes]
-try:
-    import orjson
-except ImportError:
-    loads, dumps, BACKEND = stdlib_loads, stdlib_dumps, "json"
-else:
-    loads, dumps, BACKEND = orjson.loads, orjson.dumps, "orjson"
