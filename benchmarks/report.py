@@ -135,7 +135,7 @@ def report(r: dict[str, dict[str, Any]], runs: int) -> str:
         f"Command: `python -m benchmarks` (median of {runs} runs; the emulator runs in a separate process).\n\n"
         + "\n".join(lines)
         + "\n\n"
-        + NOTES
+        + NOTES.format(json_note=_json_note(r["json"]))
     )
 
 
@@ -147,15 +147,24 @@ Notes:
   floor this machine allows, since each request also costs client and kernel CPU that
   the ideal leaves out. Row 4c is what sync adds to that floor (its one listing
   request, the spec checks, the plan and our request layer).
-- Row 6 counts CPU time, so steal barely moves it. Row 7 is why the SDK keeps the
-  standard library's json: orjson wins the tight loop (7b) but made each request
-  slower end to end on this AVX-512 Xeon. Its wheels switch to AVX-512 at run time;
-  our guess, not measured, is that a core pays to wake those units on each sparse
-  call between network waits. Row 7 needs `pip install -e ".[bench]"`.
+- Row 6 counts CPU time, so steal barely moves it.
+- {json_note}
 - Steal is the share of CPU time the hypervisor gave to other guests while the
   benchmark ran. Ratios against a fixed ideal (rows 3, 4, 4b) rise with it; paired
   ratios (rows 1, 2, 4c) much less.
 """
+
+
+def _json_note(j: dict[str, Any]) -> str:
+    if not j.get("available"):
+        return 'Row 7 was skipped: orjson is not installed (`pip install -e ".[bench]"`).'
+    verdict = "slower" if j["get_ratio"] >= 1 else "faster"
+    return (
+        'Row 7 swaps orjson in for the standard library\'s json (`pip install -e ".[bench]"`):\n'
+        f"  it wins the tight loop (7b) and was {verdict} end to end here (7). Its wheels use\n"
+        "  AVX-512 at run time when the CPU has it; our guess, not measured, is that a core\n"
+        "  pays to wake those units on each sparse call between network waits."
+    )
 
 
 def _steal(result: dict[str, Any]) -> str:

@@ -26,15 +26,22 @@ _BYTES = (bytes, bytearray, memoryview)  # a tuple: isinstance is twice as fast 
 
 def _key(secret: str | bytes) -> bytes:
     if isinstance(secret, str):
-        return secret.encode("utf-8")
+        return _utf8(secret)
     if isinstance(secret, bytes):
         return secret
     raise InvalidArgumentError("a webhook secret must be str or bytes")
 
 
+def _utf8(secret: str) -> bytes:
+    try:
+        return secret.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate; the value is never echoed
+        raise InvalidArgumentError("a webhook secret must be valid Unicode") from None
+
+
 def _keys(secret: str | bytes | Sequence[str | bytes]) -> list[bytes]:
     if isinstance(secret, str):  # the common case first: one secret
-        keys = [secret.encode("utf-8")]
+        keys = [_utf8(secret)]
     elif isinstance(secret, bytes):
         keys = [secret]
     elif isinstance(secret, Iterable):

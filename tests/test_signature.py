@@ -86,7 +86,15 @@ def test_hex_encoded_signature_is_not_accepted() -> None:
 
 @pytest.mark.parametrize(
     ("secret", "fragment"),
-    [("", "non-empty"), ([], "non-empty"), ([""], "non-empty"), (5, "str or bytes"), ([5], "str")],
+    [
+        ("", "non-empty"),
+        ([], "non-empty"),
+        ([""], "non-empty"),
+        (5, "str or bytes"),
+        ([5], "str"),
+        ("s3cret\ud800", "valid Unicode"),
+        (["ok", "s3cret\ud800"], "valid Unicode"),
+    ],
 )
 def test_empty_or_mistyped_secret_is_a_usage_error(secret: object, fragment: str) -> None:
     with pytest.raises(InvalidArgumentError, match=fragment):
