@@ -40,10 +40,8 @@ def _utf8(secret: str) -> bytes:
 
 
 def _keys(secret: str | bytes | Sequence[str | bytes]) -> list[bytes]:
-    if isinstance(secret, str):  # the common case first: one secret
-        keys = [_utf8(secret)]
-    elif isinstance(secret, bytes):
-        keys = [secret]
+    if isinstance(secret, (str, bytes)):  # one secret, the common case
+        keys = [_key(secret)]
     elif isinstance(secret, Iterable):
         keys = [_key(s) for s in secret]
     else:
