@@ -20,7 +20,7 @@ from .auth import TokenManager
 from .config import Timeout, is_loopback_host
 from .converter import structure
 from .errors import APIConnectionError, InvalidArgumentError
-from .limits import RateLimit, RequestGate
+from .limits import RateLimiter, RequestGate
 from .models import Tokens
 from .retry import RetryDecision, RetryPolicy, decide_retry, parse_retry_after
 from .sansio import Response, decode_json, error_from_response, user_agent
@@ -64,7 +64,7 @@ class ClientCore:
         default_customer: str,
         session: aiohttp.ClientSession | None,
         max_in_flight: int,
-        rate_limit: RateLimit | None,
+        rate_limit: RateLimiter | None,
         runtime: Runtime,
         auth_retry: RetryPolicy,
         auth_timeout: Timeout,
@@ -212,6 +212,11 @@ class ClientCore:
                     await self.auth.invalidate(token)
                     continue
                 decision = self._decide_on_status(response, retry, retries, rt.clock() - started)
+                if decision.retry and (
+                    response.status == 429 or _retry_after(response, rt) is not None
+                ):
+                    # The server is throttling this client, not this task: hold every task.
+                    await self.gate.pause(decision.delay)
                 if not decision.retry:
                     log.debug("%s %s not retried: %s", method, path, decision.reason)
                     raise error_from_response(response, retry_after=_retry_after(response, rt))
@@ -226,7 +231,7 @@ class ClientCore:
         self, response: Response, retry: RetryPolicy, retries: int, elapsed: float
     ) -> RetryDecision:
         retry_after = _retry_after(response, self.runtime)
-        decision = decide_retry(
+        return decide_retry(
             retry,
             method=response.method,
             retries_done=retries,
@@ -235,10 +240,6 @@ class ClientCore:
             retry_after=retry_after,
             rand=self.runtime.random,
         )
-        if decision.retry and (response.status == 429 or retry_after is not None):
-            # The server is throttling this client, not this task: hold every task.
-            self.gate.pause(decision.delay)
-        return decision
 
     def spawn(self, coro: Coroutine[Any, Any, T]) -> asyncio.Task[T]:
         """Run `coro` as a task owned by this client (page prefetches): `aclose()`

@@ -13,7 +13,7 @@ import aiohttp
 from ._core import ClientCore, Credentials, Runtime
 from .config import DEFAULT_BASE_URL, Timeout, resolve_base_url
 from .errors import ClientClosedError, InvalidArgumentError
-from .limits import RateLimit
+from .limits import RateLimiter
 from .resources.webhooks import Webhooks
 from .retry import RetryPolicy
 from .sansio import Response
@@ -55,7 +55,7 @@ class EWHClient:
         timeout: float | Timeout = 30.0,
         retry: RetryPolicy | None = None,
         max_in_flight: int = DEFAULT_MAX_IN_FLIGHT,
-        rate_limit: RateLimit | None = None,
+        rate_limit: RateLimiter | None = None,
         _runtime: Runtime | None = None,
     ) -> None:
         for name, value in (
@@ -71,9 +71,10 @@ class EWHClient:
             raise InvalidArgumentError("session must be an aiohttp.ClientSession")
         if retry is not None and not isinstance(retry, RetryPolicy):
             raise InvalidArgumentError(f"retry must be a RetryPolicy, got {retry!r}")
-        if rate_limit is not None and not isinstance(rate_limit, RateLimit):
+        if rate_limit is not None and not isinstance(rate_limit, RateLimiter):
             raise InvalidArgumentError(
-                f"rate_limit must be a RateLimit(max_requests, period), got {rate_limit!r}"
+                "rate_limit must be a RateLimit(max_requests, period) or another RateLimiter, "
+                f"got {rate_limit!r}"
             )
         retry = retry or RetryPolicy()
         timeout = Timeout.coerce(timeout)

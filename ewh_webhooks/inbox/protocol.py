@@ -1,0 +1,132 @@
+"""The durable inbox: the records it keeps and the one small protocol that the
+receiver and the workers know (after huey's storage interface).
+
+A delivery is stored, with its dedup key, in one atomic and durable write before
+the receiver answers 2xx. Workers then claim deliveries for a lease, run the
+router, and acknowledge; a failure is retried later; after too many attempts the
+delivery becomes a dead letter, kept with its last error for inspection and
+replay. A delivery whose lease runs out (its worker died) is claimed again by
+another worker. Backends: `SQLiteInbox` (one machine) and `RedisInbox` (many).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Protocol, runtime_checkable
+
+import attrs
+
+__all__ = ["ClaimedDelivery", "DeadLetter", "Delivery", "Inbox", "InboxStats"]
+
+
+@attrs.frozen(slots=True, kw_only=True)
+class Delivery:
+    """A verified delivery as received: enough to parse (or verify) it again later.
+
+    `headers` keeps only what is needed for that (`X-Hmac-Sha256`, `X-Webhook-Id`,
+    `Content-Type`); `received_at` is Unix seconds.
+    """
+
+    delivery_id: str
+    body: bytes = attrs.field(repr=False)
+    headers: Mapping[str, str] = attrs.field(factory=dict, repr=False)
+    received_at: float
+
+
+@attrs.frozen(slots=True, kw_only=True)
+class ClaimedDelivery:
+    """A delivery leased to one worker. `attempt` is 1 on the first claim; `token` is
+    the backend's handle on this lease (pass the object back to ack/retry/fail)."""
+
+    delivery: Delivery
+    attempt: int
+    token: str = attrs.field(repr=False)
+
+
+@attrs.frozen(slots=True, kw_only=True)
+class DeadLetter:
+    """A delivery that failed `max_attempts` times, with its last error."""
+
+    delivery: Delivery
+    attempts: int
+    error: str
+    failed_at: float
+
+
+@attrs.frozen(slots=True, kw_only=True)
+class InboxStats:
+    """Deliveries by state: waiting (new or due for a retry later), leased to a
+    worker now, handled (kept until purged), and dead letters."""
+
+    ready: int
+    leased: int
+    handled: int
+    dead: int
+
+    @property
+    def total(self) -> int:
+        return self.ready + self.leased + self.handled + self.dead
+
+
+@runtime_checkable
+class Inbox(Protocol):
+    """What the receiver and `InboxWorker` need from a store. Constructors never need a
+    running event loop: connections open on first use, and `aclose()` releases them
+    (a later call opens them again)."""
+
+    @property
+    def lease(self) -> float:
+        """Seconds a claim lasts before another worker may take the delivery."""
+        ...
+
+    async def put(self, delivery: Delivery) -> bool:
+        """Store `delivery` and its dedup key in one durable write; return only after
+        the commit. True if stored, False if its `delivery_id` was already stored
+        (a redelivery: never handled twice, never dropped)."""
+        ...
+
+    async def claim(
+        self, consumer: str, *, limit: int = 1, wait: float = 0.0
+    ) -> list[ClaimedDelivery]:
+        """Lease up to `limit` deliveries that are due (new, retry time reached, or
+        lease run out), oldest first; wait up to `wait` seconds for one to arrive."""
+        ...
+
+    async def ack(self, claimed: ClaimedDelivery) -> None:
+        """The delivery was handled: it is never handed out again."""
+        ...
+
+    async def retry(self, claimed: ClaimedDelivery, *, delay: float, error: str) -> None:
+        """The attempt failed: hand the delivery out again after `delay` seconds."""
+        ...
+
+    async def fail(self, claimed: ClaimedDelivery, *, error: str) -> None:
+        """The last attempt failed: move the delivery to the dead letters."""
+        ...
+
+    async def release(self, claimed: ClaimedDelivery) -> None:
+        """Give a claimed delivery back unstarted (a worker stopping): due at once, and
+        this claim does not count as an attempt."""
+        ...
+
+    async def extend(self, claimed: ClaimedDelivery) -> None:
+        """Renew the lease of a delivery still being handled (a long handler)."""
+        ...
+
+    async def stats(self) -> InboxStats: ...
+
+    async def dead_letters(self, *, limit: int = 100) -> list[DeadLetter]:
+        """The oldest dead letters first."""
+        ...
+
+    async def replay_dead(self, delivery_ids: Iterable[str] | None = None) -> int:
+        """Move dead letters (all, or those ids) back to be handled, attempts reset;
+        return how many."""
+        ...
+
+    async def purge(self, *, older_than: float) -> int:
+        """Delete handled deliveries finished more than `older_than` seconds ago; return
+        how many. A purged id is no longer deduplicated."""
+        ...
+
+    async def aclose(self) -> None: ...
