@@ -5,73 +5,104 @@ from ewh_webhooks import EWHClient
 async with EWHClient.from_env() as client:
     async for hook in client.webhooks.list():
         print(hook.topic, hook.url)
+
+Every public name is importable from here. Each loads on first use (PEP 562), so
+`import ewh_webhooks` costs almost nothing and the CLI starts fast; the receiver
+(aiohttp.web), the emulator and the Redis backends load only when asked for.
 """
 
+from __future__ import annotations
+
+import importlib
 from typing import TYPE_CHECKING, Any
 
 from ._version import __version__
-from .client import EWHClient
-from .config import BASE_URLS, Timeout
-from .dedup import DedupStore, MemoryDedupStore
-from .errors import (
-    APIConnectionError,
-    APIError,
-    APITimeoutError,
-    AuthenticationError,
-    BadRequestError,
-    ClientClosedError,
-    EWHError,
-    InvalidArgumentError,
-    InvalidEventError,
-    InvalidSignatureError,
-    NotFoundError,
-    PermissionDeniedError,
-    RateLimitError,
-    ResponseValidationError,
-    ServerError,
-)
-from .events import WebhookEvent, parse_event
-from .limits import RateLimit
-from .models import Page, Tokens, Webhook, WebhookCreate, WebhookSpec, WebhookUpdate
-from .receiver import WebhookReceiver
-from .retry import RetryPolicy
-from .routing import Router
-from .signature import sign, verify_signature
-from .sync import (
-    SyncAction,
-    SyncError,
-    SyncItemResult,
-    SyncKind,
-    SyncPlan,
-    SyncResult,
-    plan_sync,
-    raise_for_errors,
-    sync_customers,
-)
-from .topics import KNOWN_TOPICS
+
+# public name -> the module that defines it
+_EXPORTS: dict[str, str] = {
+    "BASE_URLS": "config",
+    "Timeout": "config",
+    "EWHClient": "client",
+    "DedupState": "dedup",
+    "DedupStore": "dedup",
+    "MemoryDedupStore": "dedup",
+    "APIConnectionError": "errors",
+    "APIError": "errors",
+    "APITimeoutError": "errors",
+    "AuthenticationError": "errors",
+    "BadRequestError": "errors",
+    "ClientClosedError": "errors",
+    "EWHError": "errors",
+    "InvalidArgumentError": "errors",
+    "InvalidEventError": "errors",
+    "InvalidSignatureError": "errors",
+    "NotFoundError": "errors",
+    "PermissionDeniedError": "errors",
+    "RateLimitError": "errors",
+    "ResponseValidationError": "errors",
+    "ServerError": "errors",
+    "WebhookEvent": "events",
+    "parse_event": "events",
+    "ClaimedDelivery": "inbox.protocol",
+    "DeadLetter": "inbox.protocol",
+    "Delivery": "inbox.protocol",
+    "Inbox": "inbox.protocol",
+    "InboxStats": "inbox.protocol",
+    "RateLimit": "limits",
+    "RateLimiter": "limits",
+    "Page": "models",
+    "Tokens": "models",
+    "Webhook": "models",
+    "WebhookCreate": "models",
+    "WebhookSpec": "models",
+    "WebhookUpdate": "models",
+    "WebhookReceiver": "receiver",
+    "RetryPolicy": "retry",
+    "Router": "routing",
+    "sign": "signature",
+    "verify_signature": "signature",
+    "SyncAction": "sync",
+    "SyncError": "sync",
+    "SyncItemResult": "sync",
+    "SyncKind": "sync",
+    "SyncPlan": "sync",
+    "SyncResult": "sync",
+    "plan_sync": "sync",
+    "raise_for_errors": "sync",
+    "sync_customers": "sync",
+    "EWHEmulator": "testing",
+    "KNOWN_TOPICS": "topics",
+}
 
 __all__ = [
-    "BASE_URLS",
-    "KNOWN_TOPICS",
     "APIConnectionError",
     "APIError",
     "APITimeoutError",
     "AuthenticationError",
+    "BASE_URLS",
     "BadRequestError",
+    "ClaimedDelivery",
     "ClientClosedError",
+    "DeadLetter",
+    "DedupState",
     "DedupStore",
-    "EWHEmulator",
+    "Delivery",
     "EWHClient",
+    "EWHEmulator",
     "EWHError",
+    "Inbox",
+    "InboxStats",
     "InvalidArgumentError",
     "InvalidEventError",
     "InvalidSignatureError",
+    "KNOWN_TOPICS",
     "MemoryDedupStore",
     "NotFoundError",
     "Page",
     "PermissionDeniedError",
     "RateLimit",
     "RateLimitError",
+    "RateLimiter",
     "ResponseValidationError",
     "RetryPolicy",
     "Router",
@@ -100,13 +131,57 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
+    from .client import EWHClient
+    from .config import BASE_URLS, Timeout
+    from .dedup import DedupState, DedupStore, MemoryDedupStore
+    from .errors import (
+        APIConnectionError,
+        APIError,
+        APITimeoutError,
+        AuthenticationError,
+        BadRequestError,
+        ClientClosedError,
+        EWHError,
+        InvalidArgumentError,
+        InvalidEventError,
+        InvalidSignatureError,
+        NotFoundError,
+        PermissionDeniedError,
+        RateLimitError,
+        ResponseValidationError,
+        ServerError,
+    )
+    from .events import WebhookEvent, parse_event
+    from .inbox.protocol import ClaimedDelivery, DeadLetter, Delivery, Inbox, InboxStats
+    from .limits import RateLimit, RateLimiter
+    from .models import Page, Tokens, Webhook, WebhookCreate, WebhookSpec, WebhookUpdate
+    from .receiver import WebhookReceiver
+    from .retry import RetryPolicy
+    from .routing import Router
+    from .signature import sign, verify_signature
+    from .sync import (
+        SyncAction,
+        SyncError,
+        SyncItemResult,
+        SyncKind,
+        SyncPlan,
+        SyncResult,
+        plan_sync,
+        raise_for_errors,
+        sync_customers,
+    )
     from .testing import EWHEmulator
+    from .topics import KNOWN_TOPICS
 
 
 def __getattr__(name: str) -> Any:
-    # The emulator (aiohttp.web server, test tooling) loads only when asked for.
-    if name == "EWHEmulator":
-        from .testing import EWHEmulator
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'ewh_webhooks' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value  # once loaded, a plain attribute: no second lookup
+    return value
 
-        return EWHEmulator
-    raise AttributeError(f"module 'ewh_webhooks' has no attribute {name!r}")
+
+def __dir__() -> list[str]:
+    return __all__

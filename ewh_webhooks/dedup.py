@@ -1,26 +1,51 @@
-"""Deduplication of deliveries on `X-Webhook-Id`: delivery is at least once."""
+"""Deduplication of deliveries on `X-Webhook-Id`: delivery is at least once.
+
+An id goes through two states: *pending* while a handler runs (a redelivery that
+arrives then must be retried by the sender, not dropped: the first attempt may
+still fail) and *done* once handled (a redelivery is acknowledged and ignored).
+"""
 
 from __future__ import annotations
 
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from typing import Protocol
+from enum import StrEnum
+from typing import Protocol, runtime_checkable
 
-__all__ = ["DedupStore", "MemoryDedupStore"]
+__all__ = ["DedupState", "DedupStore", "MemoryDedupStore"]
+
+# How long a pending mark lives when its handler never reports back (a crash):
+# then a redelivery is handled again.
+DEFAULT_PENDING_TTL = 60.0
 
 
+class DedupState(StrEnum):
+    NEW = "new"  # not seen before: now pending, and the caller handles it
+    PENDING = "pending"  # being handled by someone else right now
+    DONE = "done"  # handled already
+
+
+@runtime_checkable
 class DedupStore(Protocol):
-    """A store of delivery ids. Implement it over Redis (SET NX EX) to share it
-    between processes."""
+    """A store of delivery ids, atomic across whoever shares it (`MemoryDedupStore` in
+    one process, `RedisDedupStore` across processes)."""
 
-    async def add(self, delivery_id: str) -> bool:
-        """Record `delivery_id`; True if it was new, False if already seen (atomically)."""
+    async def claim(
+        self, delivery_id: str, *, pending_ttl: float = DEFAULT_PENDING_TTL
+    ) -> DedupState:
+        """Mark `delivery_id` pending unless it is known; say what it was before."""
         ...
 
-    async def discard(self, delivery_id: str) -> None:
-        """Forget `delivery_id`, so that a redelivery is handled again."""
+    async def complete(self, delivery_id: str) -> None:
+        """Mark `delivery_id` handled: redeliveries are ignored for the store's TTL."""
         ...
+
+    async def release(self, delivery_id: str) -> None:
+        """Forget a pending `delivery_id`, so that a redelivery is handled again."""
+        ...
+
+    async def aclose(self) -> None: ...
 
 
 class MemoryDedupStore:
@@ -33,29 +58,62 @@ class MemoryDedupStore:
         ttl: float = 24 * 3600.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self._seen: OrderedDict[str, float] = OrderedDict()
+        # id -> (state, expiry), oldest first
+        self._seen: OrderedDict[str, tuple[DedupState, float]] = OrderedDict()
         self._max_size = max_size
         self._ttl = ttl
         self._clock = clock
 
     def _expire(self, now: float) -> None:
-        while self._seen:
-            oldest, stamp = next(iter(self._seen.items()))
-            if now - stamp < self._ttl and len(self._seen) <= self._max_size:
+        seen = self._seen
+        while seen:
+            oldest, (_, expiry) = next(iter(seen.items()))
+            if now < expiry and len(seen) <= self._max_size:
                 break
-            del self._seen[oldest]
+            del seen[oldest]
+
+    def _state(self, delivery_id: str, now: float) -> DedupState | None:
+        entry = self._seen.get(delivery_id)
+        if entry is None or entry[1] <= now:
+            return None
+        return entry[0]
+
+    async def claim(
+        self, delivery_id: str, *, pending_ttl: float = DEFAULT_PENDING_TTL
+    ) -> DedupState:
+        now = self._clock()
+        state = self._state(delivery_id, now)
+        if state is not None:
+            return state
+        self._seen.pop(delivery_id, None)
+        self._seen[delivery_id] = (DedupState.PENDING, now + pending_ttl)
+        self._expire(now)
+        return DedupState.NEW
+
+    async def complete(self, delivery_id: str) -> None:
+        now = self._clock()
+        self._seen.pop(delivery_id, None)
+        self._seen[delivery_id] = (DedupState.DONE, now + self._ttl)
+        self._expire(now)
+
+    async def release(self, delivery_id: str) -> None:
+        entry = self._seen.get(delivery_id)
+        if entry is not None and entry[0] is DedupState.PENDING:
+            del self._seen[delivery_id]
 
     async def add(self, delivery_id: str) -> bool:
-        now = self._clock()
-        self._expire(now)
-        if delivery_id in self._seen:
+        """Record `delivery_id` as handled; True if it was new (claim and complete at once)."""
+        if await self.claim(delivery_id) is not DedupState.NEW:
             return False
-        self._seen[delivery_id] = now
-        self._expire(now)
+        await self.complete(delivery_id)
         return True
 
     async def discard(self, delivery_id: str) -> None:
+        """Forget `delivery_id` whatever its state."""
         self._seen.pop(delivery_id, None)
+
+    async def aclose(self) -> None:
+        return None
 
     def __len__(self) -> int:
         return len(self._seen)

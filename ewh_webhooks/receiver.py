@@ -31,7 +31,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 
 from aiohttp import web
 
-from .dedup import DedupStore, MemoryDedupStore
+from .dedup import DedupState, DedupStore, MemoryDedupStore
 from .errors import InvalidArgumentError, InvalidEventError, InvalidSignatureError
 from .events import DELIVERY_ID_HEADER, WebhookEvent, parse_event
 from .routing import Router
@@ -102,11 +102,13 @@ class WebhookReceiver:
             log.warning(
                 "delivery of %s without %s: not deduplicated", event.topic, DELIVERY_ID_HEADER
             )
-        elif not await self.dedup.add(delivery_id):
+        elif await self.dedup.claim(delivery_id) is not DedupState.NEW:
             log.debug("duplicate delivery %s of %s ignored", delivery_id, event.topic)
             return _answer(200, "duplicate")
         if self.mode == "inline":
             return await self._handle_inline(event)
+        if delivery_id is not None:
+            await self.dedup.complete(delivery_id)
         task = asyncio.create_task(self._run(event))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
@@ -131,9 +133,11 @@ class WebhookReceiver:
         except TimeoutError:
             failures = [TimeoutError(f"callbacks ran past {self.inline_timeout}s")]
         if not failures:
+            if event.delivery_id is not None:
+                await self.dedup.complete(event.delivery_id)
             return _answer(200, "handled")
         if event.delivery_id is not None:
-            await self.dedup.discard(event.delivery_id)  # let the sender's retry through
+            await self.dedup.release(event.delivery_id)  # let the sender's retry through
         await self._report(event, failures)
         return _answer(500, "handler failed; please retry")
 

@@ -80,3 +80,7 @@ def make_client(**overrides: Any) -> EWHClient:
 
 def no_retry() -> RetryPolicy:
     return RetryPolicy(max_retries=0)
+
+
+# A private redis-server for the Redis-backed tests (started on first use).
+from .redis_server import redis_server, redis_server_factory, redis_url  # noqa: E402, F401
