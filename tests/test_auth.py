@@ -23,6 +23,8 @@ WALL = 1_700_000_000.0
         (5000.0, 1400.0, 100 + 3600 - 60),  # server clock far from ours: exp - iat counts
         (None, None, math.inf),  # no exp: renew on a 401 only
         (WALL - 10, None, math.inf),  # expired by our (skewed?) clock: wait for a 401
+        (WALL, WALL, math.inf),  # no lifetime at all: wait for a 401 too
+        (WALL + 1, WALL, 100 + 1 - 0.25),  # a one-second token is still renewed early
     ],
 )
 def test_renewal_due_table(exp: float | None, iat: float | None, expected: float) -> None:
@@ -94,3 +96,170 @@ async def test_failed_login_raises_authentication_error() -> None:
     manager = FakeAuth(login_fails=True).manager()
     with pytest.raises(AuthenticationError):
         await manager.token()
+
+
+def tokens(token: str, refresh_token: str | None = None) -> Tokens:
+    return Tokens(token=token, refresh_token=refresh_token, exp=WALL + 3600, iat=WALL)
+
+
+def rejected(path: str) -> AuthenticationError:
+    return AuthenticationError(f"POST {path} failed: 401", status=401)
+
+
+class ScriptedAuth:
+    """Login and refresh answer from scripts (a `Tokens` or an exception per call),
+    each taking `latency` seconds of a fake clock; renewals are reported to `reports`."""
+
+    def __init__(
+        self,
+        logins: list[Tokens | Exception],
+        refreshes: list[Tokens | Exception] | None = None,
+        latency: float = 0.0,
+    ) -> None:
+        self.logins = logins
+        self.refreshes = refreshes or []
+        self.latency = latency
+        self.now = 100.0
+        self.sent_refresh_tokens: list[str] = []
+        self.reports: list[tuple[str, float, BaseException | None]] = []
+        self.task_names: list[str] = []
+        self.hold = asyncio.Event()
+        self.hold.set()
+
+    async def _answer(self, script: list[Tokens | Exception]) -> Tokens:
+        task = asyncio.current_task()
+        assert task is not None
+        self.task_names.append(task.get_name())
+        await self.hold.wait()
+        self.now += self.latency
+        outcome = script.pop(0)
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
+
+    async def login(self) -> Tokens:
+        return await self._answer(self.logins)
+
+    async def refresh(self, refresh_token: str) -> Tokens:
+        self.sent_refresh_tokens.append(refresh_token)
+        return await self._answer(self.refreshes)
+
+    def manager(self) -> TokenManager:
+        return TokenManager(
+            login=self.login,
+            refresh=self.refresh,
+            clock=lambda: self.now,
+            wall_clock=lambda: WALL,
+            on_renewal=lambda kind, elapsed, error: self.reports.append((kind, elapsed, error)),
+        )
+
+
+async def test_a_token_is_renewed_at_its_renewal_time_not_a_moment_later() -> None:
+    fake = FakeAuth()
+    manager = fake.manager()
+    assert await manager.token() == "login1"
+    fake.now = 3600.0 - 60.0  # received at 0, an hour's lifetime, renewed a minute early
+    assert await manager.token() == "refreshed1"
+
+
+async def test_a_401_on_a_token_already_replaced_renews_nothing() -> None:
+    fake = FakeAuth()
+    manager = fake.manager()
+    stale = await manager.token()
+    assert await manager.invalidate(stale) == "refreshed1"
+    # A slower task whose request used the old token gets its 401 later.
+    assert await manager.invalidate(stale) == "refreshed1"
+    assert fake.refreshes == ["r1"]
+    assert fake.logins == 1
+
+
+async def test_a_401_on_a_replaced_token_is_answered_at_once_even_during_a_renewal() -> None:
+    fake = ScriptedAuth(logins=[tokens("a", "ra")], refreshes=[tokens("b", "rb"), tokens("c")])
+    manager = fake.manager()
+    assert await manager.token() == "a"
+    assert await manager.invalidate("a") == "b"
+    fake.hold.clear()
+    fake.now += 3600  # "b" is due: its refresh starts and hangs
+    renewal = asyncio.create_task(manager.token())
+    await asyncio.sleep(0)
+    late_401 = asyncio.create_task(manager.invalidate("a"))
+    for _ in range(5):
+        await asyncio.sleep(0)
+    assert late_401.done()
+    assert late_401.result() == "b"
+    fake.hold.set()
+    assert await renewal == "c"
+
+
+async def test_after_a_401_and_a_failed_login_the_rejected_token_is_never_handed_out() -> None:
+    fake = ScriptedAuth(logins=[tokens("a"), rejected("/wms/auth/login/"), tokens("b")])
+    manager = fake.manager()
+    assert await manager.token() == "a"
+    with pytest.raises(AuthenticationError):
+        await manager.invalidate("a")
+    assert await manager.token() == "b"
+
+
+async def test_a_refresh_token_is_never_sent_twice_even_when_the_login_after_it_fails() -> None:
+    fake = ScriptedAuth(
+        logins=[tokens("a", "ra"), rejected("/wms/auth/login/"), tokens("b")],
+        refreshes=[rejected("/wms/auth/refresh/")],
+    )
+    manager = fake.manager()
+    assert await manager.token() == "a"
+    with pytest.raises(AuthenticationError):
+        await manager.invalidate("a")
+    assert await manager.token() == "b"
+    assert fake.sent_refresh_tokens == ["ra"]
+
+
+async def test_every_renewal_is_reported_with_its_kind_duration_and_error() -> None:
+    refresh_failed = rejected("/wms/auth/refresh/")
+    login_failed = rejected("/wms/auth/login/")
+    fake = ScriptedAuth(
+        logins=[tokens("a", "ra"), tokens("b", "rb"), login_failed],
+        refreshes=[refresh_failed, tokens("c")],
+        latency=2.0,
+    )
+    manager = fake.manager()
+    await manager.token()
+    await manager.invalidate("a")  # the refresh fails: login again
+    await manager.invalidate("b")  # the refresh works
+    with pytest.raises(AuthenticationError):
+        await manager.invalidate("c")  # no refresh token left: the login fails
+    assert fake.reports == [
+        ("login", 2.0, None),
+        ("refresh", 2.0, refresh_failed),
+        ("login", 2.0, None),
+        ("refresh", 2.0, None),
+        ("login", 2.0, login_failed),
+    ]
+
+
+async def test_the_renewal_runs_in_a_task_named_for_it() -> None:
+    fake = ScriptedAuth(logins=[tokens("a")])
+    await fake.manager().token()
+    assert fake.task_names == ["ewh_webhooks token renewal"]
+
+
+async def test_closing_during_a_login_cancels_it_and_waits_for_it_quietly() -> None:
+    loop = asyncio.get_running_loop()
+    reported: list[dict[str, object]] = []
+    loop.set_exception_handler(lambda _, context: reported.append(context))
+    try:
+        fake = ScriptedAuth(logins=[tokens("a")])
+        fake.hold.clear()
+        manager = fake.manager()
+        waiter = asyncio.create_task(manager.token())
+        await asyncio.sleep(0)
+        await asyncio.sleep(0)
+        assert fake.task_names == ["ewh_webhooks token renewal"]
+        (renewal,) = [t for t in asyncio.all_tasks() if t.get_name() == fake.task_names[0]]
+        await manager.aclose()  # returns normally, after the login has stopped
+        assert renewal.cancelled()
+        with pytest.raises(asyncio.CancelledError):
+            await waiter
+        await asyncio.sleep(0)
+        assert reported == []
+    finally:
+        loop.set_exception_handler(None)

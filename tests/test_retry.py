@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
 from ewh_webhooks import InvalidArgumentError, RetryPolicy
@@ -128,3 +130,106 @@ def test_policy_rejects_negative_settings() -> None:
     with pytest.raises(InvalidArgumentError, match="max_retries"):
         RetryPolicy(max_retries=-1)
     assert RetryPolicy.none().max_retries == 0
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        pytest.param(True, id="a-bool-is-not-a-count"),
+        pytest.param(1.5, id="a-float-is-not-a-count"),
+        pytest.param("3", id="a-string-is-not-a-count"),
+        pytest.param(-1, id="negative"),
+    ],
+)
+def test_max_retries_must_be_an_integer_of_zero_or_more(value: object) -> None:
+    with pytest.raises(InvalidArgumentError, match=r"RetryPolicy\.max_retries must be an integer"):
+        RetryPolicy(max_retries=value)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("setting", "message"),
+    [
+        pytest.param(
+            "deadline", r"RetryPolicy\.deadline must be a finite number > 0", id="deadline"
+        ),
+        pytest.param("jitter", r"RetryPolicy\.jitter must be a finite number >= 0", id="jitter"),
+    ],
+)
+def test_a_bad_setting_is_named_in_the_error(setting: str, message: str) -> None:
+    with pytest.raises(InvalidArgumentError, match=message):
+        RetryPolicy(**{setting: -1.0})
+
+
+def test_the_exponent_stops_growing_at_64_so_an_absurd_retry_count_cannot_overflow() -> None:
+    uncapped = RetryPolicy(backoff_initial=1.0, backoff_multiplier=2.0, backoff_max=1e300)
+    assert backoff_delay(uncapped, 64, 0.0) == 2.0**64
+    assert backoff_delay(uncapped, 10**9, 0.0) == 2.0**64
+
+
+def test_a_jitter_above_one_never_makes_a_delay_negative() -> None:
+    assert backoff_delay(RetryPolicy(jitter=1.5), 0, 1.0) == 0.0
+
+
+def test_an_http_date_against_a_clock_that_is_not_finite_is_no_retry_after() -> None:
+    assert parse_retry_after("Tue, 14 Nov 2023 22:13:30 GMT", now=math.nan) is None
+
+
+@pytest.mark.parametrize(
+    ("method", "status", "request_sent", "retry_after", "reason"),
+    [
+        pytest.param("GET", None, True, None, "connection failed", id="dropped-connection"),
+        pytest.param(
+            "POST", None, False, None, "connection failed before sending", id="refused-connection"
+        ),
+        pytest.param("GET", 503, True, None, "status 503", id="status"),
+        pytest.param(
+            "GET", 429, True, 3.0, "status 429, Retry-After 3.00s", id="status-and-retry-after"
+        ),
+        pytest.param(
+            "POST", None, True, None, "POST may have reached the server", id="post-not-repeated"
+        ),
+        pytest.param("GET", 404, True, None, "status 404 is not retried", id="final-status"),
+        pytest.param(
+            "POST", 500, True, None, "POST is not retried on status 500", id="post-on-500"
+        ),
+        pytest.param(
+            "GET", 429, True, 61.0, "Retry-After 61.0s exceeds 60.0s", id="retry-after-too-long"
+        ),
+    ],
+)
+def test_every_decision_says_why(
+    method: str, status: int | None, request_sent: bool, retry_after: float | None, reason: str
+) -> None:
+    decision = decide_retry(
+        POLICY,
+        method=method,
+        retries_done=0,
+        elapsed=0.0,
+        status=status,
+        request_sent=request_sent,
+        retry_after=retry_after,
+    )
+    assert decision.reason == reason
+
+
+def test_a_transport_failure_is_assumed_to_have_reached_the_server_unless_told_otherwise() -> None:
+    assert not decide_retry(POLICY, method="POST", retries_done=0, elapsed=0.0).retry
+
+
+def test_without_a_random_source_the_delay_is_the_full_backoff() -> None:
+    assert decide_retry(POLICY, method="GET", retries_done=2, elapsed=0.0, status=503).delay == 2.0
+
+
+def test_a_retry_after_of_exactly_the_cap_is_waited_for() -> None:
+    decision = decide_retry(
+        POLICY, method="GET", retries_done=0, elapsed=0.0, status=429, retry_after=60.0
+    )
+    assert (decision.retry, decision.delay) == (True, 60.0)
+
+
+def test_a_retry_that_ends_exactly_at_the_deadline_still_goes() -> None:
+    policy = RetryPolicy(deadline=10.0)
+    decision = decide_retry(policy, method="GET", retries_done=0, elapsed=9.5, status=503)
+    assert (decision.retry, decision.delay) == (True, 0.5)
+    late = decide_retry(policy, method="GET", retries_done=0, elapsed=9.75, status=503)
+    assert (late.retry, late.reason) == (False, "deadline of 10.0s would pass")
