@@ -6,14 +6,18 @@ from datetime import datetime
 
 import pytest
 
+import ewh_webhooks.converter as converter_module
 from ewh_webhooks import Page, ResponseValidationError, Tokens, Webhook, WebhookUpdate
 from ewh_webhooks.converter import (
+    converter,
     structure,
+    structure_items,
     structure_page,
     structure_raw_page,
     structure_webhook,
     unstructure,
 )
+from ewh_webhooks.models import RawPage
 
 HOOK = {
     "id": "6caeff6d-cd72-4fde-9d02-0704514ad917",
@@ -130,3 +134,182 @@ def test_webhooks_compare_by_value_not_raw() -> None:
     b = structure_webhook({**HOOK, "extra": 1}, what="b")
     assert a == b
     assert isinstance(a, Webhook)
+
+
+@pytest.mark.parametrize(
+    ("value", "cls", "message"),
+    [
+        pytest.param(5, str, "expected a string, got int", id="str"),
+        pytest.param("5", int, "expected an integer, got str", id="int"),
+        pytest.param(True, int, "expected an integer, got bool", id="int-not-bool"),
+        pytest.param("3600", float, "expected a number, got str", id="float"),
+        pytest.param(True, float, "expected a number, got bool", id="float-not-bool"),
+        pytest.param(5, datetime, "expected an ISO 8601 string, got int", id="datetime"),
+    ],
+)
+def test_the_converters_strict_hooks_say_what_they_got(
+    value: object, cls: type, message: str
+) -> None:
+    with pytest.raises(TypeError) as caught:
+        converter.structure(value, cls)
+    assert str(caught.value) == message
+
+
+@pytest.mark.parametrize(
+    ("data", "pattern"),
+    [
+        pytest.param(
+            {**HOOK, "customer": 5}, r"expected str \| None @ .*\.customer$", id="customer"
+        ),
+        pytest.param(
+            {**HOOK, "hash_secret": 5}, r"expected str \| None @ .*\.hash_secret$", id="secret"
+        ),
+        pytest.param(
+            [HOOK], r"^w does not fit Webhook: expected a JSON object, got list$", id="list"
+        ),
+    ],
+)
+def test_a_field_of_the_wrong_type_is_never_taken_as_it_is(data: object, pattern: str) -> None:
+    with pytest.raises(ResponseValidationError, match=pattern):
+        structure_webhook(data, what="w")
+
+
+BARE = {"id": "h1", "url": "https://example.com/h"}
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        pytest.param({**BARE, "topic": "order.shipped"}, id="topic-only"),
+        pytest.param({**BARE, "group": "order", "topic": "order.shipped"}, id="action-from-topic"),
+        pytest.param(
+            {**BARE, "action": "shipped", "topic": "order/shipped"}, id="group-from-topic"
+        ),
+        pytest.param(
+            {**BARE, "group": "order", "action": "shipped", "topic": "x"}, id="both-given"
+        ),
+    ],
+)
+def test_what_group_and_action_lack_is_read_from_the_servers_topic(data: dict[str, str]) -> None:
+    hook = structure_webhook(data, what="w")
+    assert (hook.group, hook.action, hook.topic) == ("order", "shipped", "order.shipped")
+    assert hook.raw is data
+
+
+def test_an_item_without_group_whose_topic_does_not_parse_names_the_missing_field() -> None:
+    with pytest.raises(
+        ResponseValidationError, match=r"required field missing @ w \(id 'h1'\)\.group"
+    ):
+        structure_webhook({**BARE, "action": "shipped", "topic": "?"}, what="w")
+
+
+def test_a_documented_webhook_never_pays_for_cattrs(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Streaming structures thousands of webhooks: the common shape is built directly.
+    def slow_path(*_: object) -> None:
+        raise AssertionError("the documented shape took the cattrs path")
+
+    monkeypatch.setattr(converter_module, "_webhook_fields", slow_path)
+    full = {**HOOK, "hash_secret": "s", "created_at": "2024-01-02T03:04:05+00:00"}
+    assert structure_webhook(full, what="w").hash_secret == "s"
+    page = structure_page({"results": [HOOK, full]}, what="p")
+    assert [hook.customer for hook in page.results] == [HOOK["customer"]] * 2
+    assert structure_items([full], what="p")[0].created_at is not None
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        pytest.param([HOOK], "expected a JSON object, got list", id="not-an-object"),
+        pytest.param({"results": {}}, "'results' must be a list", id="results-not-a-list"),
+        pytest.param(
+            {"results": [], "count": -1},
+            "'count' must not be negative, got -1",
+            id="negative-count",
+        ),
+        pytest.param(
+            {"results": [], "count": "2"}, "expected an integer, got str", id="text-count"
+        ),
+        pytest.param({"results": [], "next": 2}, "expected a string, got int", id="numeric-next"),
+    ],
+)
+def test_a_page_envelope_that_does_not_fit_says_how(data: object, message: str) -> None:
+    with pytest.raises(ResponseValidationError) as caught:
+        structure_raw_page(data, what="GET /webhooks/")
+    assert str(caught.value) == f"GET /webhooks/ does not fit RawPage: {message}"
+
+
+@pytest.mark.parametrize(
+    ("items", "message"),
+    [
+        pytest.param(
+            [HOOK, {"id": "x", "url": "https://a.test/"}],
+            "results[1] (id 'x'): required field missing @ $.group; "
+            "required field missing @ $.action",
+            id="names-the-item-and-every-field",
+        ),
+        pytest.param([5], "results[0]: expected a JSON object, got int", id="not-an-object"),
+        pytest.param(
+            [{**HOOK, "id": 7}],
+            "results[0]: invalid value for type, expected str @ $.id",
+            id="an-id-that-is-not-a-string-is-not-shown",
+        ),
+        pytest.param(
+            [{**HOOK, "created_at": "yesterday"}],
+            f"results[0] (id {HOOK['id']!r}): invalid value for type, "
+            "expected datetime.datetime | None @ $.created_at",
+            id="a-bad-timestamp",
+        ),
+    ],
+)
+def test_a_bad_item_is_named_by_its_index_and_id(items: list[object], message: str) -> None:
+    with pytest.raises(ResponseValidationError) as caught:
+        structure_items(items, what="GET /webhooks/")
+    assert str(caught.value) == f"GET /webhooks/ does not fit Webhook: {message}"
+
+
+def test_a_page_keeps_its_links_and_an_empty_link_is_no_link() -> None:
+    linked = structure_page(
+        {"next": "https://api.test/?page=3", "previous": "https://api.test/?page=1", "results": []},
+        what="p",
+    )
+    assert (linked.next, linked.previous) == (
+        "https://api.test/?page=3",
+        "https://api.test/?page=1",
+    )
+    bare = structure_raw_page({"next": "", "previous": "", "results": []}, what="p")
+    assert (bare.next, bare.previous, bare.has_next_key) == (None, None, True)
+
+
+@pytest.mark.parametrize(
+    ("call", "body"),
+    [
+        pytest.param(
+            lambda: structure({"token": 5, "refresh_token": "r"}, Tokens, what="login"),
+            {"token": "***", "refresh_token": "***"},
+            id="cattrs-error",
+        ),
+        pytest.param(
+            lambda: structure({"results": [], "next": 5, "token": "t"}, RawPage, what="login"),
+            {"results": [], "next": 5, "token": "***"},
+            id="envelope-error",
+        ),
+        pytest.param(
+            lambda: structure_items([{"id": 1, "hash_secret": "s"}], what="list"),
+            [{"id": 1, "hash_secret": "***"}],
+            id="item-error",
+        ),
+    ],
+)
+def test_an_error_keeps_the_body_with_its_secrets_redacted(call: object, body: object) -> None:
+    with pytest.raises(ResponseValidationError) as caught:
+        call()  # type: ignore[operator]
+    assert caught.value.body == body
+
+
+def test_a_cattrs_error_names_the_field_by_its_path_from_the_call() -> None:
+    with pytest.raises(ResponseValidationError) as caught:
+        structure({"iat": "x"}, Tokens, what="login")
+    assert str(caught.value) == (
+        "login does not fit Tokens: required field missing @ login.token; "
+        "invalid value for type, expected float | None @ login.iat"
+    )

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import platform
+from http import HTTPStatus
+
 import pytest
 
 from ewh_webhooks import (
@@ -127,3 +130,177 @@ def test_user_agent_names_versions_only() -> None:
     assert agent.startswith("ewh-webhooks/")
     assert " python/" in agent
     assert " aiohttp/" in agent
+
+
+def auth_response(status: int, body: bytes) -> Response:
+    return Response(status=status, headers={}, body=body, method="POST", path="/wms/auth/login/")
+
+
+def test_user_agent_names_this_python() -> None:
+    assert f" python/{platform.python_version()} " in user_agent()
+
+
+def test_a_body_that_is_not_json_is_quoted_redacted_and_kept() -> None:
+    with pytest.raises(ResponseValidationError) as caught:
+        decode_json(response(200, b"<html>token=abc</html>"))
+    assert str(caught.value) == (
+        "GET /webhooks/ returned 200 with a body that is not JSON: '<html>token=***</html>'"
+    )
+    assert caught.value.body == "<html>token=***</html>"
+
+
+def test_an_auth_body_that_is_not_json_is_never_quoted_nor_kept() -> None:
+    with pytest.raises(ResponseValidationError) as caught:
+        decode_json(auth_response(200, b"token=abc"))
+    assert str(caught.value) == (
+        "POST /wms/auth/login/ returned 200 with a body that is not JSON: "
+        "(9 bytes, not shown: it may carry tokens)"
+    )
+    assert caught.value.body is None
+
+
+def test_an_auth_error_page_is_neither_quoted_nor_kept() -> None:
+    error = error_from_response(auth_response(401, b"<p>wrong password=hunter2</p>"))
+    assert str(error) == "POST /wms/auth/login/ failed: 401 Unauthorized"
+    assert error.body is None
+
+
+MESSAGE = "GET /webhooks/ failed: "
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "message"),
+    [
+        pytest.param(
+            500, b'{"detail": "Disk full"}', "500 Internal Server Error: Disk full", id="detail"
+        ),
+        pytest.param(
+            500, b'{"error": "Disk full"}', "500 Internal Server Error: Disk full", id="error"
+        ),
+        pytest.param(
+            500, b'{"title": "Disk full"}', "500 Internal Server Error: Disk full", id="title"
+        ),
+        pytest.param(
+            500,
+            b'{"message": "first", "detail": "second", "error": "third"}',
+            "500 Internal Server Error: first",
+            id="message-wins",
+        ),
+        pytest.param(
+            500,
+            b'{"message": {"code": 7}, "detail": "Disk full"}',
+            "500 Internal Server Error: Disk full",
+            id="only-strings-count",
+        ),
+        pytest.param(
+            400,
+            b'{"message": "Invalid input.", "errors": {"url": ["bad"]}}',
+            "400 Bad Request: Invalid input.",
+            id="a-message-beats-field-errors",
+        ),
+        pytest.param(
+            400,
+            b'{"errors": {"url": ["bad", "too long"], "0": ["Unknown", "topic."]}}',
+            "400 Bad Request: url: bad too long; Unknown topic.",
+            id="field-errors-joined",
+        ),
+        pytest.param(500, b"[1, 2]", "500 Internal Server Error", id="no-detail-in-a-list"),
+        pytest.param(599, b"", "599", id="an-unknown-status-has-no-reason"),
+        pytest.param(
+            404, b'{"detail": "Not Found."}', "404 Not Found", id="the-reason-is-said-once"
+        ),
+        pytest.param(
+            502, b"<p>502 bad gateway</p>", "502 Bad Gateway", id="status-and-reason-once"
+        ),
+        pytest.param(
+            404, b'{"detail": "Not FoundX"}', "404 Not Found: Not FoundX", id="near-reason"
+        ),
+        pytest.param(
+            503,
+            b"<title>Down until 10:00</title><body>details</body>",
+            "503 Service Unavailable: Down until 10:00",
+            id="the-title-is-the-detail",
+        ),
+        pytest.param(
+            500,
+            b"<head><title>Outage</title></head><body><svg><title>icon</title></svg></body>",
+            "500 Internal Server Error: Outage",
+            id="the-first-title",
+        ),
+        pytest.param(
+            500,
+            b"5 > 4 <title>Down</title>",
+            "500 Internal Server Error: Down",
+            id="a-greater-than-sign-before-the-title",
+        ),
+        pytest.param(
+            500,
+            b"</title> stray <title>Down</title>",
+            "500 Internal Server Error: Down",
+            id="a-stray-closing-tag-before-the-title",
+        ),
+        pytest.param(
+            500,
+            b"<title Down </title",
+            "500 Internal Server Error: <title Down </title",
+            id="an-unfinished-title-tag-is-text",
+        ),
+        pytest.param(
+            503,
+            b"<title></title><body>Service down</body>",
+            "503 Service Unavailable",
+            id="an-empty-title-adds-nothing",
+        ),
+        pytest.param(
+            500,
+            b"<p>Disk</p><p>full</p>",
+            "500 Internal Server Error: Disk full",
+            id="tags-become-spaces",
+        ),
+        pytest.param(
+            500,
+            b"x" * 200,
+            "500 Internal Server Error: " + "x" * 200,
+            id="two-hundred-characters-are-shown-whole",
+        ),
+        pytest.param(
+            500,
+            b"x" * 201,
+            "500 Internal Server Error: " + "x" * 200 + "...",
+            id="longer-is-cut-at-two-hundred",
+        ),
+    ],
+)
+def test_the_message_is_the_status_line_and_the_bodys_own_words(
+    status: int, body: bytes, message: str
+) -> None:
+    assert str(error_from_response(response(status, body))) == MESSAGE + message
+
+
+def test_an_error_keeps_its_body_with_secrets_redacted() -> None:
+    error = error_from_response(response(500, b'{"message": "x", "token": "abc"}'))
+    assert error.body == {"message": "x", "token": "***"}
+
+
+@pytest.mark.parametrize(
+    ("status", "redirect"),
+    [
+        pytest.param(300, True, id="300"),
+        pytest.param(301, True, id="301"),
+        pytest.param(399, True, id="399"),
+        pytest.param(400, False, id="400-is-not-a-redirect"),
+    ],
+)
+def test_only_a_3xx_names_where_it_redirects(status: int, redirect: bool) -> None:
+    error = error_from_response(response(status, b"", {"Location": "https://u:pw@h.test/x"}))
+    reason = HTTPStatus(status).phrase if status != 399 else ""
+    line = f"{MESSAGE}{status} {reason}".rstrip()
+    if redirect:
+        line += " (redirect to 'https://u:***@h.test/x' not followed; check base_url)"
+    assert str(error) == line
+
+
+def test_an_error_keeps_the_response_headers_but_no_cookie() -> None:
+    headers = {"Retry-After": "3", "set-cookie": "a=1", "Set-Cookie": "b=2", "X-Id": "7"}
+    error = error_from_response(response(503, b"", headers))
+    assert error.headers == {"Retry-After": "3", "X-Id": "7"}

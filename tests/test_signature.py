@@ -174,3 +174,52 @@ def test_parse_event_rejects_before_parsing_when_unsigned() -> None:
 def test_bad_body_after_a_valid_signature_is_our_error(body: bytes, fragment: str) -> None:
     with pytest.raises(InvalidEventError, match=fragment):
         parse_event(body, {"X-Hmac-Sha256": sign(body, "s")}, "s")
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        pytest.param(
+            lambda: sign({"a": 1}, "s"),  # type: ignore[arg-type]
+            "body must be the raw bytes of the request",
+            id="sign-parsed-json",
+        ),
+        pytest.param(
+            lambda: verify_signature({"a": 1}, "x", "s"),  # type: ignore[arg-type]
+            "body must be the raw bytes of the request, not parsed JSON",
+            id="verify-parsed-json",
+        ),
+        pytest.param(
+            lambda: verify_signature(b"x", "x", 5),  # type: ignore[arg-type]
+            "a webhook secret must be str or bytes, or a list of them",
+            id="secret-of-another-type",
+        ),
+        pytest.param(
+            lambda: verify_signature(b"x", "x", [b"ok", 5]),  # type: ignore[list-item]
+            "a webhook secret must be str or bytes",
+            id="list-holding-another-type",
+        ),
+        pytest.param(
+            lambda: verify_signature(b"x", "x", ["ok", ""]),
+            "at least one non-empty webhook secret is required",
+            id="list-holding-an-empty-secret",
+        ),
+        pytest.param(
+            lambda: sign(b"x", "s3cret\ud800"),
+            "a webhook secret must be valid Unicode",
+            id="lone-surrogate",
+        ),
+    ],
+)
+def test_usage_errors_say_exactly_what_is_wrong_and_never_echo_the_secret(
+    call: object, message: str
+) -> None:
+    with pytest.raises(InvalidArgumentError) as caught:
+        call()  # type: ignore[operator]
+    assert str(caught.value) == message
+
+
+def test_a_signature_with_stray_characters_is_not_valid_base64() -> None:
+    body, secret, expected = VECTORS[0]
+    with pytest.raises(InvalidSignatureError, match="not valid base64"):
+        verify_signature(body, expected[:8] + "!" + expected[8:], secret)
