@@ -72,7 +72,7 @@ def _origin(url: str) -> tuple[str, str | None, int | None] | None:
         return None
     if has_credentials or not parts.hostname:
         return None
-    return parts.scheme.lower(), parts.hostname.lower(), port
+    return parts.scheme, parts.hostname, port  # urlsplit lowercases both
 
 
 def same_origin(url: str, base_url: str) -> bool:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 
 from ewh_webhooks.converter import structure_raw_page
-from ewh_webhooks.pagination import PageRef, next_page, same_origin
+from ewh_webhooks.pagination import PageRef, last_page_number, next_page, same_origin
 
 BASE = "https://api.test"
 HOOK = {"id": "1", "url": "https://e.test/", "group": "order", "action": "created"}
@@ -93,3 +95,44 @@ def test_next_page_table(body: object, seen: int, expected: PageRef | None) -> N
 )
 def test_same_origin(url: str, same: bool) -> None:
     assert same_origin(url, BASE) is same
+
+
+@pytest.mark.parametrize(
+    ("url", "same"),
+    [
+        pytest.param("http://api.test:80/x", True, id="http-default-port-is-80"),
+        pytest.param("http://api.test:81/x", False, id="another-http-port"),
+    ],
+)
+def test_same_origin_knows_the_default_http_port(url: str, same: bool) -> None:
+    assert same_origin(url, "http://api.test") is same
+
+
+def test_a_next_link_that_is_not_followed_is_logged_redacted_and_cut(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    far = "https://u:pw@evil.test/" + "x" * 300
+    body = page(2, count=10, next=far)
+    with caplog.at_level(logging.WARNING, logger="ewh_webhooks.pagination"):
+        next_page(body, current=CURRENT, seen=2, base_url=BASE, by_number=by_number)  # type: ignore[arg-type]
+    (record,) = caplog.records
+    shown = "https://u:***@evil.test/" + "x" * (200 - len("https://u:pw@evil.test/"))
+    assert record.getMessage() == (
+        f"ignoring a next link {shown!r} that is not on {BASE}; going on by page number"
+    )
+
+
+@pytest.mark.parametrize(
+    ("count", "page_size", "pages"),
+    [
+        pytest.param(None, 10, None, id="no-count"),
+        pytest.param(10, 0, None, id="empty-first-page"),
+        pytest.param(0, 10, 1, id="nothing-is-still-one-page"),
+        pytest.param(5, 10, 1, id="less-than-a-page"),
+        pytest.param(1, 1, 1, id="one-by-one"),
+        pytest.param(9, 3, 3, id="exact"),
+        pytest.param(10, 3, 4, id="a-last-partial-page"),
+    ],
+)
+def test_last_page_number(count: int | None, page_size: int, pages: int | None) -> None:
+    assert last_page_number(count, page_size) == pages

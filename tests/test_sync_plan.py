@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ewh_webhooks import InvalidArgumentError, Webhook, WebhookSpec, WebhookUpdate
-from ewh_webhooks.sync import SyncKind, check_specs, plan_sync
+from ewh_webhooks.sync import SyncAction, SyncKind, check_specs, plan_sync
 
 
 def hook(id: str, topic: str, url: str) -> Webhook:
@@ -160,3 +160,123 @@ def test_plan_is_deterministic() -> None:
 def test_bad_specs_are_rejected_before_any_request(specs: list[WebhookSpec], fragment: str) -> None:
     with pytest.raises(InvalidArgumentError, match=fragment):
         check_specs(specs)
+
+
+SECRET_URL = "https://u:pw@a.test/"
+
+
+@pytest.mark.parametrize(
+    ("current", "specs", "options", "lines"),
+    [
+        pytest.param(
+            [], [spec("order.shipped", A)], {}, ["create: order.shipped " + A], id="create"
+        ),
+        pytest.param(
+            [hook("1", "order.shipped", A)],
+            [spec("order.shipped", A)],
+            {},
+            ["unchanged 1: order.shipped " + A],
+            id="unchanged",
+        ),
+        pytest.param(
+            [hook("1", "order.shipped", A)],
+            [],
+            {"prune": True},
+            ["delete 1: order.shipped " + A],
+            id="delete",
+        ),
+        pytest.param(
+            [hook("1", "order.shipped", SECRET_URL)],
+            [spec("order.shipped", B)],
+            {"prune": True},
+            ["update 1: order.shipped https://u:***@a.test/ -> " + B],
+            id="repurpose-redacted",
+        ),
+        pytest.param(
+            [hook("1", "order.shipped", SECRET_URL)],
+            [spec("order.shipped", SECRET_URL)],
+            {"resend_secrets": True},
+            ["update 1: order.shipped https://u:***@a.test/ (secret)"],
+            id="secret-only",
+        ),
+    ],
+)
+def test_every_action_describes_itself_in_one_line_without_credentials(
+    current: list[Webhook],
+    specs: list[WebhookSpec],
+    options: dict[str, bool],
+    lines: list[str],
+) -> None:
+    plan = plan_sync(current, specs, **options)
+    actions = plan.writes + plan.unchanged
+    assert [action.describe() for action in actions] == lines
+
+
+def test_without_prune_nothing_is_deleted() -> None:
+    assert plan_sync([hook("1", "order.shipped", A)], []).deletes == ()
+
+
+def test_matched_actions_carry_both_the_spec_and_the_webhook() -> None:
+    current, wanted = hook("1", "order.shipped", A), spec("order.shipped", A)
+    (same,) = plan_sync([current], [wanted]).unchanged
+    assert same == SyncAction(kind=SyncKind.UNCHANGED, spec=wanted, webhook=current)
+    (resent,) = plan_sync([current], [wanted], resend_secrets=True).updates
+    assert resent == SyncAction(
+        kind=SyncKind.UPDATE,
+        spec=wanted,
+        webhook=current,
+        changes=WebhookUpdate(hash_secret="s"),
+    )
+
+
+def test_loopback_http_is_refused_unless_allowed() -> None:
+    local = [spec("order.shipped", "http://127.0.0.1:8080/hook")]
+    with pytest.raises(InvalidArgumentError, match=r"^specs\[0\]: url .* must use https"):
+        check_specs(local)
+    assert check_specs(local, allow_loopback_http=True) == local
+
+
+def test_without_topic_validation_any_non_empty_group_and_action_pass() -> None:
+    custom = [spec("pallet.teleported", A)]
+    assert check_specs(custom, validate_topic=False) == custom
+
+
+@pytest.mark.parametrize(
+    ("specs", "message"),
+    [
+        pytest.param(
+            [spec("order.shipped", A), "x"],
+            "specs[1] is a str, not a WebhookSpec",
+            id="not-a-spec",
+        ),
+        pytest.param(
+            [spec("order.shipped", A), spec("order.shipped", A)],
+            f"specs[1]: order.shipped {A} is listed twice",
+            id="twice",
+        ),
+        pytest.param(
+            [spec("order.shipped", SECRET_URL, "x"), spec("order.shipped", SECRET_URL, "y")],
+            "specs[1]: order.shipped https://u:***@a.test/ is listed twice with different secrets",
+            id="twice-with-different-secrets",
+        ),
+        pytest.param(
+            [spec("order.shipped", A, "")],
+            "specs[0]: hash_secret must be a non-empty string",
+            id="empty-secret",
+        ),
+        pytest.param(
+            [WebhookSpec(url=A, group=" ", action="x", hash_secret="s")],
+            "specs[0]: group must be a non-empty string, got ' '",
+            id="blank-group",
+        ),
+        pytest.param(
+            [WebhookSpec(url=A, group="x", action="", hash_secret="s")],
+            "specs[0]: action must be a non-empty string, got ''",
+            id="empty-action",
+        ),
+    ],
+)
+def test_a_bad_spec_is_named_by_its_index(specs: list[WebhookSpec], message: str) -> None:
+    with pytest.raises(InvalidArgumentError) as caught:
+        check_specs(specs, validate_topic=False, allow_credentials=True)
+    assert str(caught.value) == message
