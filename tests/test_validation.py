@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from urllib.parse import urlsplit
 
 import pytest
 
 from ewh_webhooks import InvalidArgumentError
-from ewh_webhooks.validation import _PLAIN_HTTPS, check_webhook_url
+from ewh_webhooks.validation import (
+    _PLAIN_HTTPS,
+    check_extra_headers,
+    check_optional_str,
+    check_page_args,
+    check_seconds,
+    check_secret,
+    check_webhook_url,
+    webhook_path,
+)
 
 
 @pytest.mark.parametrize(
@@ -75,3 +85,95 @@ def test_fast_path_accepts_only_what_urlsplit_accepts() -> None:
         assert split.hostname, url
         assert check_webhook_url(url) == url
     assert matched > 100  # the pattern was really exercised
+
+
+def message(call: Callable[[], object]) -> str:
+    with pytest.raises(InvalidArgumentError) as caught:
+        call()
+    return str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("call", "expected"),
+    [
+        pytest.param(
+            lambda: check_webhook_url(5),
+            "url must be a non-empty string, got 5",
+            id="url-not-a-string",
+        ),
+        pytest.param(
+            lambda: check_webhook_url("  "),
+            "url must be a non-empty string, got '  '",
+            id="url-blank",
+        ),
+        pytest.param(
+            lambda: check_webhook_url("http://127.0.0.1/h"),
+            "url 'http://127.0.0.1/h' must use https (the API delivers only to https)",
+            id="loopback-http-needs-the-opt-in",
+        ),
+        pytest.param(
+            lambda: check_webhook_url("https://u:pw@h.test/"),
+            "url 'https://u:***@h.test/' carries credentials (user:password@); "
+            "pass allow_credentials=True to send them anyway",
+            id="credentials",
+        ),
+        pytest.param(
+            lambda: check_seconds(0, "timeout"),
+            "timeout must be a finite number > 0, got 0",
+            id="seconds-positive",
+        ),
+        pytest.param(
+            lambda: check_seconds(-1, "jitter", allow_zero=True),
+            "jitter must be a finite number >= 0, got -1",
+            id="seconds-zero-allowed",
+        ),
+        pytest.param(
+            lambda: check_secret(5),
+            "hash_secret must be a non-empty string",
+            id="secret-never-echoed",
+        ),
+        pytest.param(
+            lambda: check_optional_str(" ", "sort"),
+            "sort must be a non-empty string, got ' '",
+            id="optional-but-not-blank",
+        ),
+        pytest.param(
+            lambda: webhook_path(""), "webhook id must be a non-empty string, got ''", id="id-empty"
+        ),
+        pytest.param(lambda: webhook_path("."), "webhook id '.' is not a valid id", id="id-dot"),
+        pytest.param(lambda: webhook_path(".."), "webhook id '..' is not a valid id", id="id-dots"),
+        pytest.param(
+            lambda: webhook_path("a/b"), "webhook id 'a/b' is not a valid id", id="id-slash"
+        ),
+        pytest.param(
+            lambda: check_page_args(page=0), "page must be an integer >= 1, got 0", id="page"
+        ),
+        pytest.param(
+            lambda: check_page_args(limit=True),
+            "limit must be an integer >= 1, got True",
+            id="limit",
+        ),
+        pytest.param(
+            lambda: check_page_args(sort=""), "sort must be a non-empty string, got ''", id="sort"
+        ),
+        pytest.param(
+            lambda: check_page_args(direction="up"),
+            "direction must be 'asc' or 'desc', got 'up'",
+            id="direction",
+        ),
+        pytest.param(
+            lambda: check_extra_headers(["X-A"]),
+            "extra_headers must be a mapping of header names to strings",
+            id="headers-not-a-mapping",
+        ),
+    ],
+)
+def test_every_refusal_names_the_argument(call: Callable[[], object], expected: str) -> None:
+    assert message(call) == expected
+
+
+def test_what_passes_comes_back_as_given() -> None:
+    assert check_optional_str("url", "sort") == "url"
+    assert check_optional_str(None, "sort") is None
+    assert webhook_path("a b?") == "/webhooks/a%20b%3F/"
+    check_page_args(page=2, limit=100, direction="desc", sort="url")

@@ -37,6 +37,10 @@ def run_mutmut(fresh: bool) -> float:
     env = dict(os.environ)
     # mutmut runs `type_check_command` (mypy) by name: the venv's bin first on PATH.
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    # Hypothesis starts each run with an empty example database (and a fixed seed, in
+    # pyproject.toml): a failure saved by an earlier run cannot decide this one.
+    env["HYPOTHESIS_STORAGE_DIRECTORY"] = str(MUTANTS / ".hypothesis-run")
+    shutil.rmtree(MUTANTS / ".hypothesis-run", ignore_errors=True)
     mutmut = Path(sys.executable).parent / "mutmut"
     started = time.monotonic()
     result = subprocess.run([str(mutmut), "run"], cwd=ROOT, env=env, check=False)
