@@ -1,0 +1,203 @@
+"""Client-wide flow control on a fake clock: the sliding window, the shared pause
+and the request gate. Nothing here sleeps for real."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+
+import pytest
+
+from ewh_webhooks import InvalidArgumentError, RateLimit
+from ewh_webhooks.limits import RequestGate, default_margin, window_wait
+
+from .conftest import FakeTime
+
+
+@pytest.mark.parametrize(
+    ("stamps", "now", "wait"),
+    [
+        pytest.param([], 0.0, 0.0, id="nothing-sent"),
+        pytest.param([0.0], 0.5, 0.0, id="below-the-limit"),
+        pytest.param([0.0, 0.2], 0.5, 0.5, id="full-wait-for-the-oldest"),
+        pytest.param([0.0, 0.2, 0.4], 0.5, 0.7, id="only-the-last-max-requests-count"),
+        pytest.param([0.0, 0.2], 1.0, 0.0, id="the-oldest-is-a-window-old"),
+        pytest.param([0.0, 0.2], 3.0, 0.0, id="never-negative"),
+    ],
+)
+def test_window_wait(stamps: list[float], now: float, wait: float) -> None:
+    assert window_wait(stamps, now=now, max_requests=2, window=1.0) == pytest.approx(wait)
+
+
+def test_the_default_margin_is_a_fiftieth_of_the_period() -> None:
+    assert default_margin(1.0) == 0.02
+    assert default_margin(60.0) == 1.2
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        pytest.param({"max_requests": 0}, "RateLimit.max_requests must be >= 1, got 0", id="none"),
+        pytest.param(
+            {"max_requests": True}, "RateLimit.max_requests must be >= 1, got True", id="bool"
+        ),
+        pytest.param(
+            {"max_requests": 2.0}, "RateLimit.max_requests must be >= 1, got 2.0", id="float"
+        ),
+        pytest.param({"period": 0}, "RateLimit.period must be a number > 0, got 0", id="period-0"),
+        pytest.param(
+            {"period": math.inf}, "RateLimit.period must be a number > 0, got inf", id="period-inf"
+        ),
+        pytest.param(
+            {"period": True}, "RateLimit.period must be a number > 0, got True", id="period-bool"
+        ),
+        pytest.param({"margin": -1}, "RateLimit.margin must be a number >= 0, got -1", id="margin"),
+        pytest.param(
+            {"margin": math.nan}, "RateLimit.margin must be a number >= 0, got nan", id="margin-nan"
+        ),
+    ],
+)
+def test_a_rate_limit_refuses_settings_that_mean_nothing(
+    kwargs: dict[str, object], message: str
+) -> None:
+    settings: dict[str, object] = {"max_requests": 2, **kwargs}
+    with pytest.raises(InvalidArgumentError) as caught:
+        RateLimit(**settings)  # type: ignore[arg-type]
+    assert str(caught.value) == message
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "period", "margin"),
+    [
+        pytest.param({}, 1.0, 0.02, id="defaults"),
+        pytest.param({"period": 60}, 60.0, 1.2, id="margin-follows-the-period"),
+        pytest.param({"margin": 0}, 1.0, 0.0, id="no-margin"),
+        pytest.param({"margin": 0.5}, 1.0, 0.5, id="own-margin"),
+    ],
+)
+def test_a_rate_limit_of_one_request_is_allowed_with_its_window(
+    kwargs: dict[str, float], period: float, margin: float
+) -> None:
+    limit = RateLimit(1, **kwargs)  # type: ignore[arg-type]
+    assert (limit.max_requests, limit.period, limit.margin) == (1, period, margin)
+    assert repr(limit) == f"RateLimit(1, {period})"
+
+
+def fake_limit(clock: FakeTime, max_requests: int, **kwargs: float) -> RateLimit:
+    return RateLimit(max_requests, clock=clock.clock, sleep=clock.sleep, **kwargs)
+
+
+async def test_a_burst_goes_at_once_then_each_request_waits_for_a_window() -> None:
+    clock = FakeTime(start=0.0)
+    limit = fake_limit(clock, 2, margin=0.5)
+    sent = []
+    for _ in range(5):
+        await limit.acquire()
+        sent.append(clock.now)
+    assert sent == [0.0, 0.0, 1.5, 1.5, 3.0]
+
+
+async def test_a_pause_holds_the_limit_and_is_never_shortened() -> None:
+    clock = FakeTime(start=0.0)
+    limit = fake_limit(clock, 10)
+    await limit.pause(5.0)
+    await limit.pause(1.0)
+    await limit.acquire()
+    assert clock.now == 5.0
+    await limit.aclose()
+
+
+async def test_waiters_are_served_one_at_a_time_in_arrival_order() -> None:
+    clock = FakeTime(start=0.0)
+    limit = fake_limit(clock, 1, margin=0)
+    order: list[tuple[int, float]] = []
+
+    async def send(n: int) -> None:
+        await limit.acquire()
+        order.append((n, clock.now))
+
+    await asyncio.gather(*(send(n) for n in range(3)))
+    assert order == [(0, 0.0), (1, 1.0), (2, 2.0)]
+
+
+class RecordingLimiter:
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+
+    async def acquire(self) -> None:
+        self.calls.append("acquire")
+
+    async def pause(self, seconds: float) -> None:
+        self.calls.append(f"pause {seconds}")
+
+    async def aclose(self) -> None:
+        self.calls.append("aclose")
+
+
+def gate(clock: FakeTime, max_in_flight: int = 2, limiter: object = None) -> RequestGate:
+    return RequestGate(
+        max_in_flight=max_in_flight,
+        rate_limit=limiter,  # type: ignore[arg-type]
+        clock=clock.clock,
+        sleep=clock.sleep,
+    )
+
+
+@pytest.mark.parametrize("value", [0, True, 1.0, "2"])
+def test_a_gate_needs_a_whole_number_of_slots(value: object) -> None:
+    with pytest.raises(InvalidArgumentError) as caught:
+        gate(FakeTime(), max_in_flight=value)  # type: ignore[arg-type]
+    assert str(caught.value) == f"max_in_flight must be an integer >= 1, got {value!r}"
+
+
+async def test_a_gate_of_one_slot_lets_attempts_through_one_by_one() -> None:
+    clock = FakeTime(start=0.0)
+    one = gate(clock, max_in_flight=1)
+    assert one.max_in_flight == 1
+    inside: list[int] = []
+    most = 0
+
+    async def attempt(n: int) -> None:
+        nonlocal most
+        async with one:
+            inside.append(n)
+            most = max(most, len(inside))
+            await asyncio.sleep(0)
+            inside.remove(n)
+
+    await asyncio.gather(*(attempt(n) for n in range(4)))
+    assert most == 1
+    assert clock.sleeps == []  # the first attempt of a fresh gate never waits
+
+
+async def test_a_gate_pause_holds_new_attempts_and_passes_it_to_the_limiter() -> None:
+    clock = FakeTime(start=0.0)
+    limiter = RecordingLimiter()
+    shared = gate(clock, limiter=limiter)
+    await shared.pause(0.5)
+    await shared.pause(0.25)  # never shortens
+    assert shared.paused_for == 0.5
+    async with shared:
+        assert clock.now == 0.5
+    assert shared.paused_for == 0.0
+    await shared.aclose()
+    assert limiter.calls == ["pause 0.5", "pause 0.25", "acquire", "aclose"]
+
+
+async def test_an_attempt_cancelled_while_paused_gives_its_slot_back() -> None:
+    clock = FakeTime(start=0.0)
+    hold = asyncio.Event()
+
+    async def paused_sleep(seconds: float) -> None:
+        await hold.wait()
+
+    one_slow = RequestGate(max_in_flight=1, rate_limit=None, clock=clock.clock, sleep=paused_sleep)
+    await one_slow.pause(10.0)
+    waiting = asyncio.create_task(one_slow.__aenter__())
+    await asyncio.sleep(0)
+    waiting.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await waiting
+    clock.now = 20.0
+    async with one_slow:  # the slot is free again
+        pass
