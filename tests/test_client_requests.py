@@ -308,6 +308,23 @@ def test_repr_and_errors_never_show_the_password() -> None:
 
 
 @pytest.mark.parametrize(
+    "password",
+    [
+        pytest.param("  hunter2-SECRET  \n", id="a-line-break"),
+        pytest.param("hunter2-SECRET\x00", id="a-control-character"),
+        pytest.param(b"hunter2-SECRET", id="bytes"),
+        pytest.param("   ", id="blank"),
+    ],
+)
+def test_a_password_that_cannot_be_sent_is_refused_without_being_shown(password: object) -> None:
+    with pytest.raises(InvalidArgumentError) as info:
+        make_client(password=password)
+    assert "password" in str(info.value)
+    assert "hunter2" not in str(info.value)
+    assert "   " not in str(info.value)
+
+
+@pytest.mark.parametrize(
     ("base_url", "ok"),
     [
         ("eu", "https://eu.middleware.ewarehousing-solutions.com"),

@@ -53,6 +53,25 @@ def test_timestamps_parse_to_datetimes() -> None:
     assert hook.created_at == datetime.fromisoformat("2024-01-02T03:04:05+00:00")
 
 
+@pytest.mark.parametrize(
+    "data",
+    [
+        pytest.param(HOOK, id="fast-path"),
+        pytest.param(
+            {k: v for k, v in HOOK.items() if k != "group"} | {"topic": "stock.updated"},
+            id="cattrs-path",
+        ),
+    ],
+)
+def test_both_timestamps_are_kept_on_either_path(data: dict[str, str]) -> None:
+    stamps = {"created_at": "2024-01-02T03:04:05+00:00", "modified_at": "2024-05-06T07:08:09+00:00"}
+    hook = structure_webhook({**data, **stamps}, what="t")
+    assert (hook.created_at, hook.modified_at) == (
+        datetime.fromisoformat(stamps["created_at"]),
+        datetime.fromisoformat(stamps["modified_at"]),
+    )
+
+
 def test_hash_secret_never_reaches_repr() -> None:
     hook = structure_webhook({**HOOK, "hash_secret": "TOPSECRET"}, what="t")
     assert hook.hash_secret == "TOPSECRET"

@@ -8,7 +8,7 @@ import asyncio
 from typing import Any
 
 import pytest
-from aioresponses import aioresponses
+from aioresponses import CallbackResult, aioresponses
 
 from ewh_webhooks import (
     EWHClient,
@@ -20,6 +20,7 @@ from ewh_webhooks import (
 from ewh_webhooks.observe import ClientEvent, RateLimitPause, RequestAttempt, TokenRenewal
 from ewh_webhooks.request_loop import _within_deadline
 from ewh_webhooks.retry import backoff_wait
+from ewh_webhooks.runtime import Runtime
 from ewh_webhooks.testing import EWHEmulator
 
 from .api_mock import HOOK, HOOK_URL, LOGIN, calls, tokens
@@ -89,6 +90,81 @@ async def test_a_retry_after_on_a_503_pauses_every_task_too(
     assert fake_time.sleeps == [3.0]
     (pause,) = [e for e in events if isinstance(e, RateLimitPause)]
     assert (pause.seconds, pause.status, pause.route) == (3.0, 503, "/webhooks/{id}/")
+
+
+class SteppedTime:
+    """A clock that moves only when the test steps it: every sleeper waits for its wake
+    time, so tasks that wait together stay ordered as they would in real time."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self._sleepers: list[tuple[float, asyncio.Future[None]]] = []
+
+    def runtime(self) -> Runtime:
+        return Runtime(
+            clock=lambda: self.now,
+            wall_clock=lambda: self.now,
+            sleep=self.sleep,
+            random=lambda: 0.0,
+        )
+
+    async def sleep(self, seconds: float) -> None:
+        woken = asyncio.get_running_loop().create_future()
+        self._sleepers.append((self.now + max(0.0, seconds), woken))
+        await woken
+
+    async def step(self) -> None:
+        """Let every task run until it waits, then wake the earliest sleepers."""
+        for _ in range(50):
+            await asyncio.sleep(0)
+        if self._sleepers:
+            self.now = min(wake for wake, _ in self._sleepers)
+            for wake, woken in [s for s in self._sleepers if s[0] <= self.now]:
+                self._sleepers.remove((wake, woken))
+                woken.set_result(None)
+
+
+@pytest.mark.parametrize(
+    ("backoff", "retried_at"),
+    [
+        pytest.param(4.0, 4.0, id="a-longer-backoff-is-not-shortened-by-the-pause"),
+        pytest.param(0.5, 2.0, id="a-shorter-backoff-waits-for-the-pause"),
+    ],
+)
+async def test_a_retry_waits_for_its_backoff_or_another_tasks_pause_whichever_is_longer(
+    mock: aioresponses, backoff: float, retried_at: float
+) -> None:
+    time = SteppedTime()
+    throttled = asyncio.Event()
+    sent: list[tuple[str, float]] = []
+
+    def record(name: str, status: int = 200, **answer: Any) -> Any:
+        async def callback(url: Any, **_: Any) -> CallbackResult:
+            sent.append((name, time.now - 1000.0))
+            if name == "a" and status == 503:
+                await throttled.wait()  # in flight while the other task is throttled
+            return CallbackResult(status=status, **answer)
+
+        return callback
+
+    a_url, b_url = f"{BASE}/webhooks/a/", f"{BASE}/webhooks/b/"
+    mock.post(LOGIN, payload=tokens())
+    mock.get(a_url, callback=record("a", 503, payload={"message": "busy"}))
+    mock.get(a_url, callback=record("a", payload={**HOOK, "id": "a"}))
+    mock.get(b_url, callback=record("b", 429, headers={"Retry-After": "2"}, payload={}))
+    mock.get(b_url, callback=record("b", payload={**HOOK, "id": "b"}))
+
+    def on_event(event: ClientEvent) -> None:
+        if isinstance(event, RateLimitPause):
+            throttled.set()
+
+    policy = RetryPolicy(backoff_initial=backoff, jitter=0.0)
+    async with make_client(runtime=time.runtime(), retry=policy, hooks=[on_event]) as client:
+        calls_ = asyncio.gather(client.webhooks.get("a"), client.webhooks.get("b"))
+        while not calls_.done():
+            await time.step()
+        await calls_
+    assert sorted(sent) == [("a", 0.0), ("a", retried_at), ("b", 0.0), ("b", 2.0)]
 
 
 # --- hooks ------------------------------------------------------------------------------
