@@ -263,3 +263,14 @@ async def test_closing_during_a_login_cancels_it_and_waits_for_it_quietly() -> N
         assert reported == []
     finally:
         loop.set_exception_handler(None)
+
+
+async def test_a_token_without_iat_is_timed_by_our_wall_clock() -> None:
+    fake = ScriptedAuth(logins=[Tokens(token="a", exp=WALL + 600), tokens("b")])
+    manager = fake.manager()
+    assert await manager.token() == "a"
+    # Received at 100 with ten minutes left by our wall clock: due a minute early.
+    fake.now = 639.5
+    assert await manager.token() == "a"
+    fake.now = 640.0
+    assert await manager.token() == "b"

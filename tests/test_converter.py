@@ -332,3 +332,15 @@ def test_a_cattrs_error_names_the_field_by_its_path_from_the_call() -> None:
         "login does not fit Tokens: required field missing @ login.token; "
         "invalid value for type, expected float | None @ login.iat"
     )
+
+
+def test_a_count_written_as_a_whole_float_is_a_count() -> None:
+    assert structure_raw_page({"count": 2.0, "results": []}, what="p").count == 2
+
+
+def test_a_page_that_does_not_fit_is_named_by_the_call() -> None:
+    with pytest.raises(ResponseValidationError) as caught:
+        structure_page({"results": [5]}, what="GET /webhooks/")
+    assert str(caught.value) == (
+        "GET /webhooks/ does not fit Page: results[0]: expected a JSON object, got int"
+    )

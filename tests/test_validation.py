@@ -128,6 +128,16 @@ def message(call: Callable[[], object]) -> str:
             id="seconds-zero-allowed",
         ),
         pytest.param(
+            lambda: check_seconds(True, "timeout"),
+            "timeout must be a finite number > 0, got True",
+            id="seconds-not-a-bool",
+        ),
+        pytest.param(
+            lambda: check_seconds("5", "timeout"),
+            "timeout must be a finite number > 0, got '5'",
+            id="seconds-not-text",
+        ),
+        pytest.param(
             lambda: check_secret(5),
             "hash_secret must be a non-empty string",
             id="secret-never-echoed",
