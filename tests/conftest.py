@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -11,8 +9,8 @@ import pytest
 import pytest_asyncio
 
 from ewh_webhooks import EWHClient, RetryPolicy
-from ewh_webhooks._core import Runtime
 from ewh_webhooks.testing import EWHEmulator
+from ewh_webhooks.testing import FakeClock as FakeTime  # time moves only when someone sleeps
 
 from . import _aioresponses_compat
 
@@ -26,32 +24,6 @@ CREDS: dict[str, Any] = {
     "customer_code": "CUST1",
     "base_url": BASE,
 }
-
-
-class FakeTime:
-    """A clock that moves only when someone sleeps: tests never wait for real."""
-
-    def __init__(self, start: float = 1000.0, wall: float | None = None) -> None:
-        self.now = start
-        # Wall time starts at the real time: HTTP-date Retry-After values compare to it.
-        self.wall_offset = (time.time() if wall is None else wall) - start
-        self.sleeps: list[float] = []
-
-    def clock(self) -> float:
-        return self.now
-
-    def wall(self) -> float:
-        return self.now + self.wall_offset
-
-    async def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += max(0.0, seconds)
-        await asyncio.sleep(0)
-
-    def runtime(self, rand: float = 0.0) -> Runtime:
-        return Runtime(
-            clock=self.clock, wall_clock=self.wall, sleep=self.sleep, random=lambda: rand
-        )
 
 
 @pytest.fixture

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import importlib.util
 import inspect
+import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
@@ -55,10 +56,17 @@ def pytest_configure(config: pytest.Config) -> None:
     )
 
 
+def _asyncio_plugin_active(config: pytest.Config) -> bool:
+    """pytest-asyncio's hooks are registered (by its entry point, or by `-p
+    pytest_asyncio.plugin` when plugin autoloading is off): importable is not enough."""
+    module = sys.modules.get("pytest_asyncio.plugin")
+    return module is not None and config.pluginmanager.is_registered(module)
+
+
 @pytest.fixture
 def _ewh_asyncio_check(request: pytest.FixtureRequest) -> None:
     """Fail with what to do, instead of pytest's own puzzling errors."""
-    if not request.config.pluginmanager.has_plugin("asyncio"):
+    if not _asyncio_plugin_active(request.config):
         pytest.fail(
             "the ewh_webhooks fixtures (ewh_emulator, ewh_emulator_factory, ewh_client) "
             "need pytest-asyncio: `pip install pytest-asyncio` (or the package's [test] "
