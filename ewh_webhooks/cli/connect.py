@@ -65,21 +65,24 @@ def explain(exc: BaseException, host: str) -> str:
 async def open_client(args: argparse.Namespace) -> AsyncIterator[EWHClient]:
     """A client for the command, closed afterwards. A connection error raised inside
     becomes a `CommandError` naming the host."""
-    timeout = args.timeout or DEFAULT_TIMEOUT
+    from ..client import EWHClient
+    from ..retry import RetryPolicy
+
+    options: dict[str, Any] = {"timeout": args.timeout or DEFAULT_TIMEOUT}
+    if args.retries is not None:
+        options["retry"] = RetryPolicy(max_retries=args.retries)
     if args.emulator:
         from ..testing import EWHEmulator
 
         async with (
             EWHEmulator() as emulator,
-            emulator.client(timeout=timeout) as client,
+            emulator.client(**options) as client,
             _naming_host(client),
         ):
             yield client.for_customer(args.customer) if args.customer else client
         return
-    from ..client import EWHClient
-
     settings = client_settings(args, os.environ)
-    async with EWHClient(timeout=timeout, **settings) as client, _naming_host(client):
+    async with EWHClient(**options, **settings) as client, _naming_host(client):
         yield client
 
 

@@ -6,8 +6,8 @@ would otherwise be read until memory runs out.
 
 from __future__ import annotations
 
+import os
 import sys
-from pathlib import Path
 
 from .errors import UsageError
 
@@ -18,10 +18,10 @@ def _size(limit: int) -> str:
     return f"{limit // 1024 // 1024} MiB" if limit >= 1024 * 1024 else f"{limit} bytes"
 
 
-def read_bytes(path: str | Path, *, limit: int) -> bytes:
+def read_bytes(path: str | os.PathLike[str], *, limit: int) -> bytes:
     """At most `limit` bytes of a file (`-` for stdin); more is an error, not a truncation."""
     try:
-        if str(path) == "-":
+        if os.fspath(path) == "-":
             data = sys.stdin.buffer.read(limit + 1)
         else:
             with open(path, "rb") as handle:
@@ -33,7 +33,7 @@ def read_bytes(path: str | Path, *, limit: int) -> bytes:
     return data
 
 
-def read_text(path: str | Path, *, limit: int) -> str:
+def read_text(path: str | os.PathLike[str], *, limit: int) -> str:
     """A UTF-8 text file (a leading byte-order mark is allowed), at most `limit` bytes."""
     data = read_bytes(path, limit=limit)
     try:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 
 from .commands import secret_from_env
 from .errors import CommandError
@@ -45,6 +44,8 @@ async def _verify(args: argparse.Namespace) -> int:
 
 
 async def _emulator(args: argparse.Namespace) -> int:
+    import asyncio
+
     from ..testing import EWHEmulator
 
     emulator = EWHEmulator(host=args.host, port=args.port)

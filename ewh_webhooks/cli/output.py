@@ -7,7 +7,6 @@ JSON and error messages alike.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
@@ -88,6 +87,8 @@ def webhook_json(hook: Webhook) -> dict[str, Any]:
 
 
 def print_json(value: Any) -> None:
+    import json  # only when asked for: --help stays fast
+
     print(json.dumps(value, indent=2, ensure_ascii=False, default=str))
 
 

@@ -1,6 +1,6 @@
 """The argument parser's building blocks: global options, value types, `add_command`.
 
-Global options (`--emulator`, credentials, `--timeout`, `--json`, `-v`) are accepted
+Global options (`--emulator`, credentials, `--timeout`, `--retries`, `--json`, `-v`) are accepted
 before or after the command. The root parser holds them with real defaults; each
 command's parser repeats them with `default=SUPPRESS`, so a value given
 before the command is not overwritten by the command parser's default. A command
@@ -28,6 +28,7 @@ __all__ = [
     "count",
     "port",
     "positive_int",
+    "retries",
     "seconds",
 ]
 
@@ -37,6 +38,8 @@ Handler = Callable[[argparse.Namespace], Awaitable[int]]
 DEFAULT_TIMEOUT = 30.0
 # A day: longer than any request should take, short enough for every timer API.
 MAX_TIMEOUT = 86_400.0
+# With the default backoff, 10 retries already wait over a minute.
+MAX_RETRIES = 10
 # The demo keeps everything in one process; beyond this it only measures patience.
 MAX_COUNT = 10_000
 
@@ -73,6 +76,16 @@ def port(text: str) -> int:
     return value
 
 
+def retries(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text[:20]!r}") from None
+    if not 0 <= value <= MAX_RETRIES:
+        raise argparse.ArgumentTypeError(f"expected 0 to {MAX_RETRIES}, got {value}")
+    return value
+
+
 def seconds(text: str) -> float:
     try:
         value = float(text)
@@ -99,6 +112,7 @@ CONNECTION_OPTIONS = (
     ("--wms-code", "wms_code"),
     ("--customer", "customer"),
     ("--timeout", "timeout"),
+    ("--retries", "retries"),
     ("--emulator", "emulator"),
 )
 
@@ -141,6 +155,13 @@ def add_global_options(
         default=default(None),
         metavar="SECONDS",
         help=shown(connects, f"per request (default {DEFAULT_TIMEOUT:g})"),
+    )
+    group.add_argument(
+        "--retries",
+        type=retries,
+        default=default(None),
+        metavar="N",
+        help=shown(connects, "retries of a failed request (default 3; 0 fails fast)"),
     )
     group.add_argument(
         "--emulator",
