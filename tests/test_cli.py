@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import socket
 from pathlib import Path
@@ -170,7 +171,7 @@ def test_bad_numbers_are_usage_errors(cli: CLI, args: tuple[str, ...]) -> None:
     ran = cli(*args)
     assert ran.code == 2
     assert "Traceback" not in ran.err
-    flag = next(a for a, value in zip(args, args[1:], strict=False) if value in BAD_VALUES)
+    flag = next(a for a, value in itertools.pairwise(args) if value in BAD_VALUES)
     assert f"argument {flag}" in ran.err.splitlines()[-1]
     assert LONG_NUMBER not in ran.err  # quoted shortly, if at all
 
@@ -300,7 +301,9 @@ def test_verbose_logs_this_package_through_its_own_logger(cli: CLI) -> None:
     assert "DEBUG" in ran.err
     assert logging.getLogger().level == root_level
     package = logging.getLogger("ewh_webhooks")
-    assert package.handlers == [] and package.level == logging.NOTSET  # put back
+    assert package.handlers == []
+    assert package.level == logging.NOTSET
+    assert package.propagate
 
 
 def test_version(cli: CLI) -> None:

@@ -115,4 +115,5 @@ def test_seconds_is_finite_positive_or_refused(text: str) -> None:
         value = seconds(text)
     except argparse.ArgumentTypeError:
         return
-    assert math.isfinite(value) and 0 < value <= MAX_TIMEOUT
+    assert math.isfinite(value)
+    assert 0 < value <= MAX_TIMEOUT

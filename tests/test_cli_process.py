@@ -46,7 +46,8 @@ def test_a_closed_pipe_ends_quietly() -> None:
         stderr=subprocess.PIPE,
         env=ENV,
     )
-    assert proc.stdout is not None and proc.stderr is not None
+    assert proc.stdout is not None
+    assert proc.stderr is not None
     proc.stdout.close()
     stderr = proc.stderr.read()
     proc.stderr.close()

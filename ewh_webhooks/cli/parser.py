@@ -14,7 +14,6 @@ not pay for aiohttp (see tests/test_cli_startup.py).
 from __future__ import annotations
 
 import argparse
-import math
 from collections.abc import Awaitable, Callable
 
 from .errors import UsageError
@@ -93,9 +92,9 @@ def seconds(text: str) -> float:
         raise argparse.ArgumentTypeError(
             f"expected a number of seconds, got {text[:20]!r}"
         ) from None
-    # NaN compares false with everything: without isfinite it would pass the range check
-    # and make a request that never times out.
-    if not math.isfinite(value) or not 0 < value <= MAX_TIMEOUT:
+    # Asked as "is it in range", never "is it out of range": every comparison with NaN
+    # is false, so NaN (a request that never times out) fails here, as do the infinities.
+    if not 0 < value <= MAX_TIMEOUT:
         raise argparse.ArgumentTypeError(
             f"expected seconds greater than 0 and at most {MAX_TIMEOUT:g}, got {text[:20]!r}"
         )
