@@ -11,7 +11,7 @@ import pytest
 import pytest_asyncio
 
 from ewh_webhooks import EWHClient, RetryPolicy
-from ewh_webhooks._core import Runtime
+from ewh_webhooks.runtime import Runtime
 from ewh_webhooks.testing import EWHEmulator
 
 from . import _aioresponses_compat

@@ -63,13 +63,14 @@ async def test_sync_a_thousand_webhooks_across_customers_with_minimal_requests(
             assert emu.state.max_in_flight <= 32
             for code in emu.customer_codes:
                 assert stored(emu, code) == Counter((s.topic, s.url) for s in wanted[code])
-            # Converged: a second run sends no write at all, only the listings (3 pages each).
+            # Converged: a second run sends no write at all, only the listings (5 pages
+            # each at the API's default page size of 50).
             again = await sync_customers(client, wanted)
             assert all(
                 r.ok and r.unchanged == 250 and r.plan.request_count == 0 for r in again.values()
             )
             assert writes(emu) == 1000
-            assert list_pages(emu) == 4 + 4 * 3
+            assert list_pages(emu) == 4 + 4 * 5
         assert sum(1 for r in emu.state.requests if r.path == "/wms/auth/login/") == 1
 
 
