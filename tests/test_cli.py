@@ -230,6 +230,20 @@ def test_an_unknown_topic_names_the_flag_not_the_parameter(cli: CLI) -> None:
     assert sent.error_line.startswith("error: POST /webhooks/ failed: 400")
 
 
+def test_a_url_with_credentials_needs_the_flag(cli: CLI) -> None:
+    url = "https://bob:PASSW0RD@e.test/h"
+    args = ("create", "--emulator", "--url", url, "--topic", "order.shipped")
+    refused = cli(*args, env={"EWH_HASH_SECRET": "s"})
+    assert refused.code == 2
+    assert "--allow-credentials" in refused.error_line
+    assert "allow_credentials=True" not in refused.err
+    # The flag skips the client's check: the request is sent (the emulator refuses it).
+    sent = cli(*args, "--allow-credentials")
+    assert sent.error_line.startswith("error: POST /webhooks/ failed: 400")
+    for ran in (refused, sent):
+        assert "PASSW0RD" not in ran.out + ran.err
+
+
 def test_api_errors_exit_1(cli: CLI) -> None:
     ran = cli("get", "--emulator", "no-such-id")
     assert ran.code == 1

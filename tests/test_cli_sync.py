@@ -43,6 +43,7 @@ HOOK = {"url": "https://e.test/", "topic": "order.shipped", "hash_secret": "x"}
         ({"customers": {" ": {"webhooks": [HOOK]}}}, "must not be empty"),
         ({"webhooks": {"url": "x"}}, "array of tables"),
         ({"webhooks": [HOOK], "validate_topic": "no"}, "validate_topic must be true or false"),
+        ({"webhooks": [HOOK], "allow_credentials": 1}, "allow_credentials must be true or false"),
     ],
 )
 def test_spec_file_errors_name_the_place(document: dict[str, Any], fragment: str) -> None:
@@ -265,17 +266,39 @@ def test_a_customer_whose_listing_fails_shows_its_error_not_a_plan(
     assert "403" in as_json["customers"][1]["error"]
 
 
-def test_unknown_topics_name_the_flag_and_the_file_key(cli: CLI, tmp_path: Path) -> None:
-    text = '[[webhooks]]\nurl = "https://e.test/"\ntopic = "order.exploded"\nhash_secret = "x"\n'
+@pytest.mark.parametrize(
+    ("url", "topic", "flag", "key", "parameter"),
+    [
+        (
+            "https://e.test/",
+            "order.exploded",
+            "--no-validate-topic",
+            "validate_topic = false",
+            "validate_topic=False",
+        ),
+        (
+            "https://bob:PASSW0RD@e.test/",
+            "order.shipped",
+            "--allow-credentials",
+            "allow_credentials = true",
+            "allow_credentials=True",
+        ),
+    ],
+    ids=["unknown topic", "credentials in the url"],
+)
+def test_a_refused_spec_names_the_flag_and_the_file_key(
+    cli: CLI, tmp_path: Path, url: str, topic: str, flag: str, key: str, parameter: str
+) -> None:
+    text = f'[[webhooks]]\nurl = "{url}"\ntopic = "{topic}"\nhash_secret = "x"\n'
     path = write(tmp_path, text)
     refused = cli("sync", path, "--emulator", "--dry-run")
     assert refused.code == 2
-    assert "--no-validate-topic (or validate_topic = false in the file)" in refused.error_line
-    assert "validate_topic=False" not in refused.err
-    by_flag = cli("sync", path, "--emulator", "--dry-run", "--no-validate-topic")
+    assert f"{flag} (or {key} in the file)" in refused.error_line
+    assert parameter not in refused.err
+    by_flag = cli("sync", path, "--emulator", "--dry-run", flag)
     assert by_flag.code == 0, by_flag.err
-    by_file = cli(
-        "sync", write(tmp_path, "validate_topic = false\n" + text), "--emulator", "--dry-run"
-    )
+    by_file = cli("sync", write(tmp_path, f"{key}\n{text}"), "--emulator", "--dry-run")
     assert by_file.code == 0, by_file.err
     assert "1 to create" in by_file.out
+    for ran in (refused, by_flag, by_file):
+        assert "PASSW0RD" not in ran.out + ran.err

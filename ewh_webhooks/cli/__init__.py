@@ -20,7 +20,6 @@ from collections.abc import Callable, Sequence
 from .._version import __version__
 from ..errors import EWHError, InvalidArgumentError
 from . import commands, local_commands, sync_command
-from .output import cli_message
 from .parser import add_global_options, check_global_options
 
 __all__ = ["COMMAND_GROUPS", "build_parser", "main"]
@@ -78,6 +77,8 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _error(exc: BaseException, status: int) -> int:
+    from .output import cli_message
+
     print(f"error: {cli_message(exc)}", file=sys.stderr)
     return status
 

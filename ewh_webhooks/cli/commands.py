@@ -1,7 +1,8 @@
 """The webhook commands: list, get, create, update, delete.
 
-Each command registers itself with `add_command` and imports what it needs when it
-runs. `--json` prints an array for `list` and one object for the others.
+Each command registers itself with `add_command` and imports what it needs (the
+client, the output helpers) when it runs, so that `--help` stays fast. `--json`
+prints an array for `list` and one object for the others.
 """
 
 from __future__ import annotations
@@ -11,8 +12,7 @@ import os
 from typing import TYPE_CHECKING
 
 from .errors import UsageError
-from .output import print_json, print_webhooks, webhook_json
-from .parser import add_command, positive_int
+from .parser import Subcommands, add_command, positive_int
 
 if TYPE_CHECKING:
     from ..models import Webhook
@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 __all__ = ["register"]
 
 
-def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def register(sub: Subcommands) -> None:
     p = add_command(sub, "list", _list, summary="list webhooks", connects=True, json=True)
     p.add_argument("--limit", type=positive_int, default=100, help="page size")
     p.add_argument("--sort", help="a field to sort by, e.g. url")
@@ -39,6 +39,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="the environment variable holding the secret (default EWH_HASH_SECRET)",
     )
     p.add_argument("--no-validate-topic", action="store_true", help="accept an unknown topic")
+    p.add_argument(
+        "--allow-credentials", action="store_true", help="accept a URL with user:password@"
+    )
 
     p = add_command(sub, "update", _update, summary="change a webhook", connects=True, json=True)
     p.add_argument("id")
@@ -46,6 +49,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--topic")
     p.add_argument("--secret-env", metavar="VARIABLE", help="a variable holding a new secret")
     p.add_argument("--no-validate-topic", action="store_true", help="accept an unknown topic")
+    p.add_argument(
+        "--allow-credentials", action="store_true", help="accept a URL with user:password@"
+    )
 
     p = add_command(sub, "delete", _delete, summary="delete a webhook", connects=True, json=True)
     p.add_argument("id")
@@ -66,6 +72,8 @@ def split_topic(topic: str) -> tuple[str, str]:
 
 
 def _show(hook: Webhook, *, as_json: bool) -> None:
+    from .output import print_json, print_webhooks, webhook_json
+
     if as_json:
         print_json(webhook_json(hook))
     else:
@@ -74,6 +82,7 @@ def _show(hook: Webhook, *, as_json: bool) -> None:
 
 async def _list(args: argparse.Namespace) -> int:
     from .connect import open_client
+    from .output import print_json, print_webhooks, webhook_json
 
     async with open_client(args) as client:
         listing = client.webhooks.list(limit=args.limit, sort=args.sort, direction=args.direction)
@@ -106,6 +115,7 @@ async def _create(args: argparse.Namespace) -> int:
             action=action,
             hash_secret=secret,
             validate_topic=not args.no_validate_topic,
+            allow_credentials=args.allow_credentials,
         )
     _show(hook, as_json=args.json)
     return 0
@@ -126,6 +136,7 @@ async def _update(args: argparse.Namespace) -> int:
             action=action,
             hash_secret=secret,
             validate_topic=not args.no_validate_topic,
+            allow_credentials=args.allow_credentials,
         )
     _show(hook, as_json=args.json)
     return 0
@@ -133,6 +144,7 @@ async def _update(args: argparse.Namespace) -> int:
 
 async def _delete(args: argparse.Namespace) -> int:
     from .connect import open_client
+    from .output import print_json
 
     async with open_client(args) as client:
         await client.webhooks.delete(args.id)

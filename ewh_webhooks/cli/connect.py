@@ -66,11 +66,10 @@ async def open_client(args: argparse.Namespace) -> AsyncIterator[EWHClient]:
     """A client for the command, closed afterwards. A connection error raised inside
     becomes a `CommandError` naming the host."""
     from ..client import EWHClient
-    from ..retry import RetryPolicy
 
     options: dict[str, Any] = {"timeout": args.timeout or DEFAULT_TIMEOUT}
     if args.retries is not None:
-        options["retry"] = RetryPolicy(max_retries=args.retries)
+        options["max_retries"] = args.retries
     if args.emulator:
         from ..testing import EWHEmulator
 

@@ -7,7 +7,7 @@ import argparse
 from .commands import secret_from_env
 from .errors import CommandError
 from .files import read_bytes
-from .parser import add_command, count, port
+from .parser import Subcommands, add_command, count, port
 
 __all__ = ["MAX_BODY_BYTES", "register"]
 
@@ -15,7 +15,7 @@ __all__ = ["MAX_BODY_BYTES", "register"]
 MAX_BODY_BYTES = 10 * 1024 * 1024
 
 
-def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def register(sub: Subcommands) -> None:
     p = add_command(sub, "verify", _verify, summary="check a delivery's signature")
     p.add_argument("--signature", required=True, help="the X-Hmac-Sha256 header value")
     p.add_argument(

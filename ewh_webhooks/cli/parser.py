@@ -15,12 +15,14 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Awaitable, Callable
+from typing import Protocol
 
 from .errors import UsageError
 
 __all__ = [
     "DEFAULT_TIMEOUT",
     "Handler",
+    "Subcommands",
     "add_command",
     "add_global_options",
     "check_global_options",
@@ -30,6 +32,15 @@ __all__ = [
     "retries",
     "seconds",
 ]
+
+
+class Subcommands(Protocol):
+    """What `ArgumentParser.add_subparsers()` returns, as far as commands use it."""
+
+    def add_parser(
+        self, name: str, *, help: str | None = ..., description: str | None = ...
+    ) -> argparse.ArgumentParser: ...
+
 
 Handler = Callable[[argparse.Namespace], Awaitable[int]]
 """A command: parsed arguments in, exit code out. Imports what it needs when called."""
@@ -181,7 +192,7 @@ def add_global_options(
 
 
 def add_command(
-    subparsers: argparse._SubParsersAction[argparse.ArgumentParser],
+    subparsers: Subcommands,
     name: str,
     handler: Handler,
     *,

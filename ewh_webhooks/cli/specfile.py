@@ -3,6 +3,8 @@
 # webhooks.toml: secrets come from the environment, never from the file
 validate_topic = false             # optional: accept topics newer than this release
                                    # (the same as `sync --no-validate-topic`)
+allow_credentials = true           # optional: accept URLs with user:password@
+                                   # (the same as `sync --allow-credentials`)
 [[webhooks]]                       # for --customer (or EWH_CUSTOMER_CODE)
 url = "https://example.com/hooks/orders"
 topic = "order.shipped"            # or: group = "order", action = "shipped"
@@ -35,12 +37,17 @@ __all__ = ["MAX_SPEC_FILE_BYTES", "SpecFile", "load_spec_file", "parse_spec_docu
 MAX_SPEC_FILE_BYTES = 4 * 1024 * 1024
 
 
+# Top-level settings of a sync file and their defaults (each also a `sync` flag).
+SETTINGS = {"validate_topic": True, "allow_credentials": False}
+
+
 @dataclass(frozen=True, slots=True)
 class SpecFile:
-    """A parsed sync file: the specs of each customer, and whether to check topics."""
+    """A parsed sync file: the specs of each customer, and the file's check settings."""
 
     customers: dict[str, list[WebhookSpec]]
     validate_topic: bool = True
+    allow_credentials: bool = False
 
 
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -96,12 +103,13 @@ def parse_spec_document(
     document: Mapping[str, Any], *, default_customer: str | None, env: Mapping[str, str]
 ) -> SpecFile:
     """The specs of each customer, from a parsed TOML document."""
-    unknown = set(document) - {"webhooks", "customers", "validate_topic"}
+    unknown = set(document) - {"webhooks", "customers", *SETTINGS}
     if unknown:
         raise InvalidArgumentError(f"unknown top-level keys {sorted(unknown)}")
-    validate_topic = document.get("validate_topic", True)
-    if not isinstance(validate_topic, bool):
-        raise InvalidArgumentError("validate_topic must be true or false")
+    settings = {key: document.get(key, default) for key, default in SETTINGS.items()}
+    for key, value in settings.items():
+        if not isinstance(value, bool):
+            raise InvalidArgumentError(f"{key} must be true or false")
     result: dict[str, list[WebhookSpec]] = {}
     if "webhooks" in document:
         if not default_customer:
@@ -122,7 +130,7 @@ def parse_spec_document(
         result[code] = _spec_list(table["webhooks"], env, f"customers.{code}.webhooks")
     if not result:
         raise InvalidArgumentError("the file lists no webhooks")
-    return SpecFile(customers=result, validate_topic=validate_topic)
+    return SpecFile(customers=result, **settings)
 
 
 def parse_toml(text: str, *, name: str) -> dict[str, Any]:

@@ -2,36 +2,26 @@
 
 Text output, per customer: the summary line, then one line per write (planned with
 `--dry-run`, done or FAILED otherwise); a customer whose listing failed gets its error
-and nothing else. `--json` prints one object:
-
-    {"ok": true, "dry_run": false, "customers": [
-      {"customer": "C1", "error": null,
-       "planned": {"create": 1, "update": 0, "delete": 0, "unchanged": 2},
-       "actions": [{"kind": "create", "id": null, "topic": "order.shipped",
-                    "url": "https://...", "status": "done", "error": null}]}]}
-
-`status` is "planned" (dry run), "done" or "failed"; an update that moves a webhook
-also has `previous_url`. URLs are shown with their passwords redacted.
+and nothing else. `--json`: see `sync_report`.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ..errors import InvalidArgumentError
 from .errors import UsageError
-from .output import print_json, redact_url
-from .parser import add_command, positive_int
+from .parser import Subcommands, add_command, positive_int
 
 if TYPE_CHECKING:
-    from ..sync import SyncAction, SyncItemResult, SyncResult
+    from ..sync import SyncItemResult
 
-__all__ = ["action_json", "describe_action", "register", "result_json"]
+__all__ = ["register"]
 
 
-def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def register(sub: Subcommands) -> None:
     p = add_command(
         sub, "sync", _sync, summary="make webhooks match a TOML file", connects=True, json=True
     )
@@ -49,65 +39,18 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         action="store_true",
         help="accept unknown topics (also: validate_topic = false in the file)",
     )
+    p.add_argument(
+        "--allow-credentials",
+        action="store_true",
+        help="accept URLs with user:password@ (also: allow_credentials = true in the file)",
+    )
 
 
-def action_json(action: SyncAction, *, status: str, error: str | None = None) -> dict[str, Any]:
-    """One write as JSON: `status` is "planned", "done" or "failed"."""
-    data: dict[str, Any] = {
-        "kind": action.kind.value,
-        "id": action.webhook.id if action.webhook is not None else None,
-        "topic": action.topic,
-        "url": redact_url(action.url),
-    }
-    if action.webhook is not None and action.webhook.url != action.url:
-        data["previous_url"] = redact_url(action.webhook.url)
-    data.update(status=status, error=error)
-    return data
-
-
-def describe_action(data: dict[str, Any]) -> str:
-    """`create: order.shipped https://...`, `update ID: topic old -> new`, as a line."""
-    ident = f" {data['id']}" if data["id"] else ""
-    where = f"{data['previous_url']} -> {data['url']}" if "previous_url" in data else data["url"]
-    line = f"{data['kind']}{ident}: {data['topic']} {where}"
-    if data["kind"] == "update" and "previous_url" not in data:
-        line += " (secret)"
-    if data["status"] == "failed":
-        line = f"FAILED {line}: {data['error']}"
-    return line
-
-
-def result_json(result: SyncResult, *, host: str) -> dict[str, Any]:
-    from .connect import explain
-
-    if result.error is not None:
-        return {
-            "customer": result.customer,
-            "error": explain(result.error, host),
-            "planned": None,
-            "actions": [],
-        }
-    plan = result.plan
-    if result.dry_run:
-        actions = [action_json(action, status="planned") for action in plan.writes]
-    else:
-        actions = [
-            action_json(item.action, status="done")
-            if item.error is None
-            else action_json(item.action, status="failed", error=explain(item.error, host))
-            for item in result.items
-        ]
-    return {
-        "customer": result.customer,
-        "error": None,
-        "planned": {
-            "create": len(plan.creates),
-            "update": len(plan.updates),
-            "delete": len(plan.deletes),
-            "unchanged": len(plan.unchanged),
-        },
-        "actions": actions,
-    }
+# A spec refused by the SDK names the parameter; the CLI names the flag and the file key.
+_REMEDIES = (
+    ("validate_topic=False", "--no-validate-topic (or validate_topic = false in the file)"),
+    ("allow_credentials=True", "--allow-credentials (or allow_credentials = true in the file)"),
+)
 
 
 class _Progress:
@@ -128,7 +71,9 @@ class _Progress:
 async def _sync(args: argparse.Namespace) -> int:
     from ..sync import sync_customers
     from .connect import host_of, open_client
+    from .output import print_json
     from .specfile import load_spec_file
+    from .sync_report import report_lines, result_json
 
     async with open_client(args) as client:
         spec_file = load_spec_file(args.file, default_customer=client.customer_code)
@@ -141,13 +86,13 @@ async def _sync(args: argparse.Namespace) -> int:
                 concurrency=args.concurrency,
                 resend_secrets=args.resend_secrets,
                 validate_topic=spec_file.validate_topic and not args.no_validate_topic,
+                allow_credentials=spec_file.allow_credentials or args.allow_credentials,
                 on_progress=None if args.json else _Progress(),
             )
         except InvalidArgumentError as exc:  # a spec was refused before any request
-            text = str(exc).replace(
-                "validate_topic=False",
-                "--no-validate-topic (or validate_topic = false in the file)",
-            )
+            text = str(exc)
+            for parameter, remedy in _REMEDIES:
+                text = text.replace(parameter, remedy)
             raise UsageError(f"{args.file}: {text}") from None
         host = host_of(client.base_url)
     report = [result_json(result, host=host) for result in results.values()]
@@ -157,11 +102,6 @@ async def _sync(args: argparse.Namespace) -> int:
     if args.json:
         print_json({"ok": ok, "dry_run": args.dry_run, "customers": report})
     else:
-        for result, data in zip(results.values(), report, strict=True):
-            if data["error"] is not None:
-                print(f"{result.customer}: failed before any change: {data['error']}")
-                continue
-            print(result.summary())
-            for action in data["actions"]:
-                print(f"  {describe_action(action)}")
+        summaries = [result.summary() for result in results.values()]
+        print("\n".join(report_lines(report, summaries)))
     return 0 if ok else 1
