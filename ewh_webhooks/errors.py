@@ -52,8 +52,16 @@ class ResponseValidationError(EWHError):
         self.body = body
 
 
-class InvalidEventError(ResponseValidationError):
-    """A delivered event that is correctly signed but not JSON or not an event envelope."""
+class InvalidEventError(EWHError):
+    """A delivered event that is correctly signed but not JSON or not an event envelope.
+
+    Not a `ResponseValidationError`: a delivery is a request made to us, not a
+    response to one of our calls.
+    """
+
+    def __init__(self, message: str, *, body: Any = None) -> None:
+        super().__init__(message)
+        self.body = body
 
 
 class APIConnectionError(EWHError):

@@ -21,7 +21,7 @@ import asyncio
 import logging
 from collections import deque
 from collections.abc import AsyncGenerator, Callable, Coroutine
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urljoin, urlsplit
 
 import attrs
@@ -30,7 +30,15 @@ from .errors import NotFoundError, ResponseValidationError
 from .models import RawPage
 from .redaction import redact_url
 
-__all__ = ["LoopGuard", "PageRef", "iterate_pages", "last_page_number", "next_page", "same_origin"]
+__all__ = [
+    "LoopGuard",
+    "PageRef",
+    "Spawn",
+    "iterate_pages",
+    "last_page_number",
+    "next_page",
+    "same_origin",
+]
 
 log = logging.getLogger("ewh_webhooks.pagination")
 
@@ -47,6 +55,12 @@ class PageRef:
     url: str
     # True when the server linked to it; False when we went on by page number.
     linked: bool = False
+
+
+class Spawn(Protocol):
+    def __call__(
+        self, coro: Coroutine[Any, Any, RawPage], *, name: str | None = None
+    ) -> asyncio.Task[RawPage]: ...
 
 
 def _origin(url: str) -> tuple[str, str | None, int | None] | None:
@@ -186,7 +200,7 @@ async def iterate_pages(
     first: PageRef,
     base_url: str,
     by_number: Callable[[int], str],
-    spawn: Callable[[Coroutine[Any, Any, RawPage]], asyncio.Task[RawPage]] = asyncio.create_task,
+    spawn: Spawn = asyncio.create_task,
     prefetch: bool = True,
     concurrency: int = 1,
 ) -> AsyncGenerator[RawPage, None]:
@@ -208,7 +222,8 @@ async def iterate_pages(
         # A link seen before is not fetched ahead: the guard reports it in its turn,
         # after every page before it has been yielded.
         ahead = ahead and not guard.visited(ref)
-        pending.append((ref, spawn(fetch(ref)) if ahead else None))
+        task = spawn(fetch(ref), name=f"ewh_webhooks page {ref.number}") if ahead else None
+        pending.append((ref, task))
 
     try:
         schedule(first, ahead=False)

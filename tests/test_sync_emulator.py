@@ -178,12 +178,13 @@ async def test_cancelling_a_sync_leaves_no_task_behind() -> None:
             return [
                 t
                 for t in asyncio.all_tasks()
-                if "ewh_webhooks/sync" in t.get_coro().cr_code.co_filename
+                if t.get_name().startswith("ewh_webhooks sync worker")
             ]
 
         task = asyncio.create_task(client.webhooks.sync(specs_for("X", 40), concurrency=4))
-        while len(sync_workers()) < 4:
-            await asyncio.sleep(0.01)
+        async with asyncio.timeout(5):
+            while len(sync_workers()) < 4:
+                await asyncio.sleep(0.01)
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
