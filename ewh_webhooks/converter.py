@@ -259,6 +259,9 @@ def structure_webhook(data: Any, *, what: str) -> Webhook:
         hook = _fast_webhook(data)
         if hook is not None:
             return hook
+    item_id = data.get("id") if isinstance(data, Mapping) else None
+    if isinstance(item_id, str):
+        what = f"{what} (id {item_id!r})"
     return structure(data, Webhook, what=what)
 
 
