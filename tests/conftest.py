@@ -96,5 +96,8 @@ def no_retry() -> RetryPolicy:
     return RetryPolicy(max_retries=0)
 
 
+# The CLI's fixtures: `cli` runs main() in-process, `live_emulator` outlives one command.
+from .cli_fixtures import cli, live_emulator  # noqa: E402, F401
+
 # A private redis-server for the Redis-backed tests (started on first use).
 from .redis_server import redis_server, redis_server_factory, redis_url  # noqa: E402, F401
