@@ -171,7 +171,7 @@ async def test_pages_follow_creates_and_deletes() -> None:
     assert urls == [f"{URL}/3", f"{URL}/5"]
 
 
-# --- strictness: the 400s the document never mentions are opt-in ---------------------
+# --- strictness: the 400s the document never mentions ---------------------------------
 
 QUERIES = ["sort=colour", "direction=up", "limit=abc", "limit=0"]
 
@@ -186,8 +186,8 @@ async def test_by_default_unknown_query_values_are_ignored(query: str) -> None:
 
 
 @pytest.mark.parametrize("query", [*QUERIES, "page=abc", "page=-1"])
-async def test_strict_validation_answers_400_to_unknown_query_values(query: str) -> None:
-    async with wire(strict_validation=True) as w:
+async def test_strict_query_answers_400_to_unknown_query_values(query: str) -> None:
+    async with wire(strict_query=True) as w:
         answer = await w.call("GET", f"/webhooks/?{query}")
     assert answer.status == 400
     assert set(answer.body) == {"errors"}
@@ -202,14 +202,17 @@ async def test_by_default_an_unreadable_page_is_invalid_page(page: str) -> None:
     assert answer.body == {"code": 404, "message": "Invalid page."}
 
 
-@pytest.mark.parametrize(("strict", "status"), [(False, 201), (True, 400)])
-async def test_an_unknown_topic_is_refused_only_when_strict(strict: bool, status: int) -> None:
+@pytest.mark.parametrize(("reject", "status"), [(True, 400), (False, 201)])
+async def test_an_unknown_topic_is_refused_unless_told_otherwise(reject: bool, status: int) -> None:
     body = {"url": URL, "group": "order", "action": "teleported", "hash_secret": "s"}
-    async with wire(strict_validation=strict) as w:
-        answer = await w.call("POST", "/webhooks/", json=body)
-    assert answer.status == status
-    if strict:
-        assert answer.body == {"errors": {"0": "Unknown topic order.teleported."}}
+    async with wire(reject_unknown_topics=reject) as w:
+        created = await w.call("POST", "/webhooks/", json=body)
+        hook = await w.create()
+        moved = await w.call("PATCH", f"/webhooks/{hook['id']}/", json={"action": "teleported"})
+    assert created.status == status
+    assert moved.status == (status if status == 400 else 200)
+    if reject:
+        assert created.body == {"errors": {"0": "Unknown topic order.teleported."}}
 
 
 async def test_create_names_every_missing_or_blank_field() -> None:

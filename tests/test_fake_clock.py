@@ -62,7 +62,7 @@ async def test_a_client_on_the_fake_clock_backs_off_without_waiting() -> None:
     clock = FakeClock()
     faults = FaultPlan()
     faults.fail_next("503", 3, method="GET")
-    async with EWHEmulator(faults=faults) as emu, emu.client(_runtime=clock.runtime()) as client:
+    async with EWHEmulator(faults=faults) as emu, emu.client(runtime=clock.runtime()) as client:
         began = time.monotonic()
         await client.webhooks.list_page()
         elapsed = time.monotonic() - began

@@ -14,18 +14,15 @@ import email.utils
 import re
 import time
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING
 
 from aiohttp import web
 from multidict import CIMultiDict
 
 from .auth_api import AuthApi, Scope
 from .responses import message
+from .settings import ServerSettings
 from .state import RecordedRequest
 from .webhooks_api import WebhooksApi
-
-if TYPE_CHECKING:
-    from .emulator import EWHEmulator
 
 __all__ = ["build_app"]
 
@@ -44,7 +41,7 @@ _HTML_502 = (
 
 
 class _Api:
-    def __init__(self, emulator: EWHEmulator) -> None:
+    def __init__(self, emulator: ServerSettings) -> None:
         self.emu = emulator
         self.state = emulator.state
         self.auth = AuthApi(emulator)
@@ -205,7 +202,7 @@ def _drop(request: web.Request) -> None:
         transport.abort()
 
 
-def build_app(emulator: EWHEmulator) -> web.Application:
+def build_app(emulator: ServerSettings) -> web.Application:
     api = _Api(emulator)
     app = web.Application(middlewares=[api.middleware], client_max_size=1024 * 1024)
     app.router.add_route("*", "/{tail:.*}", api.dispatch)

@@ -3,15 +3,11 @@ token and headers entitle it to (a `Scope`)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import attrs
 from aiohttp import web
 
 from .responses import json_answer, message, read_body
-
-if TYPE_CHECKING:
-    from .emulator import EWHEmulator
+from .settings import ServerSettings
 
 __all__ = ["AuthApi", "Scope"]
 
@@ -25,7 +21,7 @@ class Scope:
 
 
 class AuthApi:
-    def __init__(self, emulator: EWHEmulator) -> None:
+    def __init__(self, emulator: ServerSettings) -> None:
         self.emu = emulator
         self.state = emulator.state
 

@@ -1,7 +1,7 @@
 """`FakeClock`: time that moves only when someone sleeps, for tests that never wait.
 
     clock = FakeClock()
-    async with EWHClient(..., _runtime=clock.runtime()) as client:
+    async with EWHClient(..., runtime=clock.runtime()) as client:
         ...                               # backoff and 429 pauses take no real time
     assert clock.sleeps == [0.5, 1.0]     # exactly what the client waited
 
@@ -13,10 +13,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from .._core import Runtime
+from ..runtime import Runtime
 
 __all__ = ["FakeClock"]
 
@@ -64,10 +62,6 @@ class FakeClock:
 
     def runtime(self) -> Runtime:
         """What the client takes as its runtime: this clock's four functions."""
-        # Imported here: a test that only needs the clock does not load the client.
-        # TODO(lead): `ewh_webhooks.runtime.Runtime` once it is public (same fields).
-        from .._core import Runtime
-
         return Runtime(
             clock=self.clock, wall_clock=self.wall_clock, sleep=self.sleep, random=self.random
         )

@@ -93,9 +93,11 @@ class EWHEmulator:
       "empty" (200 with no results);
     - `error_style`: "message" (`{"code", "message"}`, the documented 401 shape;
       default) or "detail" (`{"detail"}`), for every error but a 400 about fields;
-    - `strict_validation`: 400 for an unknown `sort`, a `direction` other than
-      asc/desc, an unreadable page or limit, and a group/action pair outside the topic
-      list (default False: ignored or defaulted, as the document mentions no such 400);
+    - `strict_query`: 400 for an unknown `sort`, a `direction` other than asc/desc,
+      an unreadable page or limit (default False: ignored or defaulted, as the
+      document mentions no such 400);
+    - `reject_unknown_topics`: 400 for a group/action pair outside the document's
+      topic list (default True: the list reads as closed, though no 400 is documented);
     - `patch_hash_secret`: what an update does with `hash_secret`, which the document's
       update example does not send: "apply" (default; the vendor's Go SDK sends it),
       "ignore" (dropped silently) or "reject" (400);
@@ -126,7 +128,8 @@ class EWHEmulator:
         count_shortfall: int = 0,
         past_last_page: str = "404",
         error_style: str = "message",
-        strict_validation: bool = False,
+        strict_query: bool = False,
+        reject_unknown_topics: bool = True,
         patch_hash_secret: str = "apply",
         timestamps: bool = False,
         delivery_retry_delays: Sequence[float] | None = None,
@@ -166,7 +169,8 @@ class EWHEmulator:
         self.count_shortfall = count_shortfall
         self.past_last_page = past_last_page
         self.error_style = error_style
-        self.strict_validation = strict_validation
+        self.strict_query = strict_query
+        self.reject_unknown_topics = reject_unknown_topics
         self.patch_hash_secret = patch_hash_secret
         self.timestamps = timestamps
         self.delivery_retry_delays = retry_delays(

@@ -110,7 +110,7 @@ class EmulatorState:
 
     customers: dict[str, str]  # customer code -> customer UUID
     clock: Callable[[], float] = attrs.field(repr=False)
-    webhooks: dict[str, WebhookTable] = attrs.field(factory=dict)
+    webhooks: dict[str, WebhookTable[StoredWebhook]] = attrs.field(factory=dict)
     requests: list[RecordedRequest] = attrs.field(factory=list, repr=False)
     deliveries: list[DeliveryAttempt] = attrs.field(factory=list, repr=False)
     tokens: dict[str, TokenGrant] = attrs.field(factory=dict, repr=False)

@@ -8,28 +8,27 @@ page request rebuilds it once (one C-level copy, not one per page).
 from __future__ import annotations
 
 from collections.abc import ItemsView, Iterator, KeysView, MutableMapping, ValuesView
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from .state import StoredWebhook
+from typing import TypeVar
 
 __all__ = ["WebhookTable"]
 
+Hook = TypeVar("Hook")
 
-class WebhookTable(MutableMapping[str, "StoredWebhook"]):
+
+class WebhookTable(MutableMapping[str, Hook]):
     """Webhooks by id, in creation order (a re-stored id keeps its place, as in a dict)."""
 
     __slots__ = ("_by_id", "_order", "_stale")
 
     def __init__(self) -> None:
-        self._by_id: dict[str, StoredWebhook] = {}
-        self._order: list[StoredWebhook] = []
+        self._by_id: dict[str, Hook] = {}
+        self._order: list[Hook] = []
         self._stale = False
 
-    def __getitem__(self, webhook_id: str) -> StoredWebhook:
+    def __getitem__(self, webhook_id: str) -> Hook:
         return self._by_id[webhook_id]
 
-    def __setitem__(self, webhook_id: str, hook: StoredWebhook) -> None:
+    def __setitem__(self, webhook_id: str, hook: Hook) -> None:
         if webhook_id in self._by_id:
             self._stale = True  # replaced in place: its slot in the list is out of date
         elif not self._stale:
@@ -52,16 +51,16 @@ class WebhookTable(MutableMapping[str, "StoredWebhook"]):
     def keys(self) -> KeysView[str]:
         return self._by_id.keys()
 
-    def values(self) -> ValuesView[StoredWebhook]:
+    def values(self) -> ValuesView[Hook]:
         return self._by_id.values()
 
-    def items(self) -> ItemsView[str, StoredWebhook]:
+    def items(self) -> ItemsView[str, Hook]:
         return self._by_id.items()
 
     def __repr__(self) -> str:
         return f"WebhookTable({len(self)} webhooks)"
 
-    def window(self, start: int, stop: int, *, reverse: bool = False) -> list[StoredWebhook]:
+    def window(self, start: int, stop: int, *, reverse: bool = False) -> list[Hook]:
         """Items `start` to `stop` (exclusive) in creation order, or newest first."""
         if self._stale:
             self._order = list(self._by_id.values())

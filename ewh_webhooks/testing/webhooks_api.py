@@ -8,19 +8,17 @@ is silent: the `topic` key (`topic_style`), list items without `group`/`action`
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from aiohttp import web
 
 from .auth_api import Scope
 from .listing import PageNotFound, QueryRejected, read_query, window
 from .responses import field_errors, json_answer, message, read_body
+from .settings import ServerSettings
 from .state import StoredWebhook, now_iso
 from .table import WebhookTable
 from .vendor import format_topic, is_known_topic, url_problem
-
-if TYPE_CHECKING:
-    from .emulator import EWHEmulator
 
 __all__ = ["WebhooksApi"]
 
@@ -31,11 +29,11 @@ _BLANK = "This value should not be blank."
 class WebhooksApi:
     """Handlers called once the request is authenticated for a customer (`Scope`)."""
 
-    def __init__(self, emulator: EWHEmulator) -> None:
+    def __init__(self, emulator: ServerSettings) -> None:
         self.emu = emulator
         self.state = emulator.state
 
-    def _hooks(self, scope: Scope) -> WebhookTable:
+    def _hooks(self, scope: Scope) -> WebhookTable[StoredWebhook]:
         return self.state.webhooks[scope.customer]
 
     def _error(self, status: int, text: str) -> web.Response:
@@ -70,7 +68,7 @@ class WebhooksApi:
                 request.query,
                 default_limit=emu.default_limit,
                 max_limit=emu.max_limit,
-                strict=emu.strict_validation,
+                strict=emu.strict_query,
             )
             table = self._hooks(scope)
             total = len(table)
@@ -129,10 +127,10 @@ class WebhooksApi:
         return errors
 
     def _check_topic(self, group: Any, action: Any, errors: dict[str, Any]) -> None:
-        """Only with `strict_validation`: the document never says a server refuses a
-        group/action pair outside its topic list."""
+        """Unless `reject_unknown_topics` is off: the document lists the available
+        topics but never says what a server answers to another pair."""
         if (
-            self.emu.strict_validation
+            self.emu.reject_unknown_topics
             and "group" not in errors
             and "action" not in errors
             and not is_known_topic(group, action)
