@@ -24,43 +24,10 @@ from ..client import EWHClient
 from .app import build_app
 from .deliveries import Delivery, Sleep, envelope, no_wait, retry_delays, send_with_retries
 from .faults import FaultPlan, TokenBucket
-from .responses import ERROR_STYLES
+from .settings import check_settings
 from .state import DeliveryAttempt, EmulatorState, RecordedRequest
-from .vendor import TOPIC_STYLES
 
 __all__ = ["EWHEmulator"]
-
-# Settings with a fixed set of values: name -> the values allowed.
-CHOICES: dict[str, tuple[str, ...]] = {
-    "next_style": ("absolute", "relative", "none"),
-    "topic_style": tuple(TOPIC_STYLES),
-    "list_items": ("full", "topic_only"),
-    "past_last_page": ("404", "empty"),
-    "error_style": ERROR_STYLES,
-    "patch_hash_secret": ("apply", "ignore", "reject"),
-}
-
-
-def check_settings(
-    choices: Mapping[str, str], *, default_limit: int, max_limit: int | None, count_shortfall: int
-) -> None:
-    """Raise `ValueError` naming the first setting the emulator cannot honour."""
-    for name, value in choices.items():
-        allowed = CHOICES[name]
-        if value not in allowed:
-            names = ", ".join(map(repr, allowed))
-            raise ValueError(f"{name} must be one of {names}, got {value!r}")
-    if choices.get("list_items") == "topic_only" and choices.get("topic_style") == "none":
-        raise ValueError("list_items='topic_only' needs a topic_style other than 'none'")
-    for name, number, floor in (
-        ("default_limit", default_limit, 1),
-        ("max_limit", max_limit, 1),
-        ("count_shortfall", count_shortfall, 0),
-    ):
-        if number is None and name == "max_limit":
-            continue
-        if isinstance(number, bool) or not isinstance(number, int) or number < floor:
-            raise ValueError(f"{name} must be an integer >= {floor}, got {number!r}")
 
 
 class EWHEmulator:
