@@ -23,7 +23,7 @@ from aiohttp import web
 from ..client import EWHClient
 from ..signature import sign
 from .app import build_app
-from .faults import FaultPlan, TokenBucket
+from .faults import FaultPlan, server_rate_limit
 from .state import DeliveryAttempt, EmulatorState, RecordedRequest, StoredWebhook
 
 __all__ = ["EWHEmulator"]
@@ -36,7 +36,10 @@ class EWHEmulator:
     `max_limit` (page sizes), `latency` (seconds from a request's arrival to its
     answer, the handler's own work included: the state changes at arrival),
     `faults` (a `FaultPlan`), `rate_limit` (`(max_requests, period)` answered with
-    429 beyond), `next_style` ("absolute", "relative" or "none": no next key).
+    429 and `Retry-After` beyond; `rate_limit_window="sliding"`, the default, counts
+    over any window of `period` seconds, the strictest common rule; "bucket" is a
+    lenient leaky bucket that lets a burst through on top of the rate), `next_style`
+    ("absolute", "relative" or "none": no next key).
     `advance(seconds)` moves the emulator's clock (token expiry) without sleeping.
     """
 
@@ -53,6 +56,7 @@ class EWHEmulator:
         latency: float = 0.0,
         faults: FaultPlan | None = None,
         rate_limit: tuple[int, float] | None = None,
+        rate_limit_window: str = "sliding",
         next_style: str = "absolute",
         delivery_attempts: int = 3,
         delivery_retry_delay: float = 0.0,
@@ -80,9 +84,7 @@ class EWHEmulator:
             customers={code: str(uuid.uuid5(uuid.NAMESPACE_URL, code)) for code in customers},
             clock=self.clock,
         )
-        self.bucket = (
-            TokenBucket(rate_limit[0], rate_limit[1], time.monotonic) if rate_limit else None
-        )
+        self.rate_limiter = server_rate_limit(rate_limit, rate_limit_window, time.monotonic)
         self._host = host
         self._port = port
         self._runner: web.AppRunner | None = None
