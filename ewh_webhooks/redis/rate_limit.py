@@ -191,6 +191,7 @@ class RedisRateLimit:
         self._keys = [key, f"{key}:pause"]
         self._window_us = max(1, round((self.period + self.margin) * 1_000_000))
         self._outage = Outage(float(recheck_after))
+        self._pause_until = 0.0
         self._clock = clock
         self._sleep = sleep
         self._members = (f"{os.urandom(8).hex()}:{n}" for n in itertools.count())
@@ -214,6 +215,8 @@ class RedisRateLimit:
         async with self._serial():
             while True:
                 if not self._outage.use_redis(self._clock()):
+                    while (paused := self._pause_until - self._clock()) > 0:
+                        await self._sleep(paused)
                     await self._local.acquire()
                     return
                 try:
@@ -227,13 +230,21 @@ class RedisRateLimit:
                     continue
                 self._answered()
                 if wait_us <= 0:
+                    # Log the grant in the local window too, so that if Redis fails the
+                    # local limit goes on from this process's recent requests rather
+                    # than with a fresh burst on top of them. It waits at most the
+                    # jitter of a round trip (this process's grants are a subset of
+                    # everyone's); it never holds a pause (see `pause`), or a grant
+                    # made before a pause would go out after it, stamped too early.
+                    await self._local.acquire()
                     return
                 await self._sleep(wait_us / 1_000_000)
 
     async def pause(self, seconds: float) -> None:
         if not seconds > 0:
             return
-        await self._local.pause(seconds)  # also in force if Redis fails meanwhile
+        # Kept here, not in the local RateLimit: in force if Redis fails meanwhile.
+        self._pause_until = max(self._pause_until, self._clock() + seconds)
         if not self._outage.use_redis(self._clock()):
             return
         try:
