@@ -101,9 +101,9 @@ async def test_of_many_concurrent_claims_across_stores_exactly_one_wins(redis_ur
 async def test_redis_away_is_a_redis_store_error_without_the_password() -> None:
     store = RedisDedupStore(f"redis://user:pw-SECRET@127.0.0.1:{_closed_port()}/0", timeout=0.5)
     try:
-        for call in (store.claim("d1"), store.complete("d1"), store.release("d1")):
+        for call in (store.claim, store.complete, store.release):
             with pytest.raises(RedisStoreError) as info:
-                await call
+                await call("d1")
             assert isinstance(info.value, EWHError)
             assert "'d1'" in str(info.value)
             assert "user:***@127.0.0.1" in str(info.value)

@@ -132,6 +132,21 @@ async def test_a_pause_from_one_limiter_holds_the_other(redis_url: str) -> None:
         assert time.monotonic() - started >= 0.38
 
 
+async def test_while_redis_answers_its_pause_is_the_only_one(redis_url: str) -> None:
+    # A grant must go out at once: held back locally, it would leave after a pause
+    # while Redis, its stamp expired meanwhile, let others go too.
+    async with RedisRateLimit(redis_url, 10, 1.0, key="p") as limit:
+        await limit.pause(0.5)
+        client = aioredis.from_url(redis_url)
+        try:
+            await client.delete("p:pause")  # the pause is over, as Redis sees it
+        finally:
+            await client.aclose()
+        started = time.monotonic()
+        await limit.acquire()
+        assert time.monotonic() - started < 0.2
+
+
 @pytest.mark.parametrize(
     ("arguments", "message"),
     [
