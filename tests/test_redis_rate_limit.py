@@ -18,7 +18,8 @@ from hypothesis import strategies as st
 from ewh_webhooks import InvalidArgumentError, RateLimiter
 from ewh_webhooks.limits import window_wait
 from ewh_webhooks.redis import RedisRateLimit
-from ewh_webhooks.redis.rate_limit import PAUSE_SCRIPT, WINDOW_SCRIPT, Outage
+from ewh_webhooks.redis.outage import Outage
+from ewh_webhooks.redis.rate_limit import PAUSE_SCRIPT, WINDOW_SCRIPT
 from ewh_webhooks.testing import EWHEmulator
 
 from .redis_server import RedisServer, _free_port
