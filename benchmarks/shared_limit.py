@@ -64,7 +64,10 @@ async def bench_shared_limit(n: int, rate: int = 50, workers: int = 3) -> dict[s
     async with redis_server() as url:
         if url is None:
             return {"available": False}
-        async with EWHEmulator(rate_limit=(rate, 1.0), customers=["C1", "C2", "C3"]) as emu:
+        emulator = EWHEmulator(
+            rate_limit=(rate, 1.0), rate_limit_window="sliding", customers=["C1", "C2", "C3"]
+        )
+        async with emulator as emu:
             procs = [
                 await asyncio.create_subprocess_exec(
                     sys.executable,

@@ -20,7 +20,11 @@ from ewh_webhooks.redis import RedisRateLimit
 
 async def work(settings: dict[str, Any]) -> None:
     limit = RedisRateLimit(
-        settings["redis_url"], settings["max_requests"], settings["period"], key=settings["key"]
+        settings["redis_url"],
+        settings["max_requests"],
+        settings["period"],
+        key=settings["key"],
+        margin=settings.get("margin"),
     )
     async with limit, EWHClient(**settings["credentials"], rate_limit=limit) as client:
         await client.webhooks.list_page(limit=1)  # logs in

@@ -126,7 +126,8 @@ def test_server_rate_limit_checks_its_settings() -> None:
 
 async def test_a_sliding_window_emulator_answers_429_with_retry_after_beyond_its_limit() -> None:
     # The limit is checked before anything else, so plain unauthenticated GETs count.
-    async with EWHEmulator(rate_limit=(3, 5.0)) as emu, aiohttp.ClientSession() as session:
+    emulator = EWHEmulator(rate_limit=(3, 5.0), rate_limit_window="sliding")
+    async with emulator as emu, aiohttp.ClientSession() as session:
         answers = []
         for _ in range(4):
             async with session.get(f"{emu.base_url}/webhooks/") as response:
@@ -143,9 +144,15 @@ async def test_a_sliding_window_emulator_answers_429_with_retry_after_beyond_its
 
 async def test_rate_limit_sends_48_requests_to_a_sliding_window_server_without_a_429() -> None:
     # The case: the old leaky bucket had 2 of these 48 refused.
-    async with EWHEmulator(rate_limit=(20, 0.5)) as emu:
-        async with emu.client(rate_limit=RateLimit(20, 0.5)) as client:
+    async with EWHEmulator(rate_limit=(20, 1.0), rate_limit_window="sliding") as emu:
+        async with emu.client(rate_limit=RateLimit(20, 1.0)) as client:
             await asyncio.gather(*(client.webhooks.list_page() for _ in range(48)))
         statuses = [r.status for r in emu.requests]
     assert len(statuses) == 49  # the login and 48 GETs, none retried
     assert 429 not in statuses
+
+
+def test_the_emulator_keeps_the_lenient_bucket_unless_asked() -> None:
+    assert isinstance(EWHEmulator(rate_limit=(3, 1.0)).rate_limiter, TokenBucket)
+    sliding = EWHEmulator(rate_limit=(3, 1.0), rate_limit_window="sliding")
+    assert isinstance(sliding.rate_limiter, SlidingWindow)

@@ -262,8 +262,9 @@ async def test_redis_stopped_mid_run_requests_go_on_under_the_local_limit_then_s
     server = redis_server_factory()
     caplog.set_level(logging.INFO, logger="ewh_webhooks")
     async with (
-        EWHEmulator(rate_limit=(10, 0.5)) as emu,
-        RedisRateLimit(server.url, 10, 0.5, key="down", recheck_after=0.3) as limit,
+        # A wide margin: this test is about Redis going away, not about jitter.
+        EWHEmulator(rate_limit=(10, 0.5), rate_limit_window="sliding") as emu,
+        RedisRateLimit(server.url, 10, 0.5, key="down", margin=0.05, recheck_after=0.3) as limit,
         emu.client(rate_limit=limit) as client,
     ):
         await asyncio.gather(*(client.webhooks.list_page() for _ in range(14)))
@@ -271,10 +272,10 @@ async def test_redis_stopped_mid_run_requests_go_on_under_the_local_limit_then_s
         await asyncio.to_thread(server.stop)
         started = time.monotonic()
         await asyncio.gather(*(client.webhooks.list_page() for _ in range(25)))
-        assert time.monotonic() - started >= 1.0  # 25 more at 10 per 0.51 s
+        assert time.monotonic() - started >= 1.0  # 25 more at 10 per 0.55 s
         assert not limit.shared
         await asyncio.to_thread(server.start)
-        await asyncio.sleep(0.55)  # the recheck is due, and every window has emptied
+        await asyncio.sleep(0.6)  # the recheck is due, and every window has emptied
         await asyncio.gather(*(client.webhooks.list_page() for _ in range(5)))
         assert limit.shared
     assert len(emu.requests) == 1 + 14 + 25 + 5  # nothing refused, nothing retried
@@ -283,3 +284,18 @@ async def test_redis_stopped_mid_run_requests_go_on_under_the_local_limit_then_s
     assert len(warnings) == 1
     assert "rate limit 'down' goes on with a local limit" in warnings[0].getMessage()
     assert any("answers again" in r.getMessage() for r in caplog.records)
+
+
+async def test_a_closed_limiter_reconnects_when_used_again(redis_url: str) -> None:
+    # A client closes its limiter with itself; another client of it goes on.
+    async with EWHEmulator() as emu, RedisRateLimit(redis_url, 5, 1.0, key="c") as limit:
+        async with emu.client(rate_limit=limit) as leaving:
+            await leaving.webhooks.list_page()
+        async with emu.client(rate_limit=limit) as staying:
+            await staying.webhooks.list_page()
+        assert limit.shared
+    client = aioredis.from_url(redis_url)
+    try:
+        assert await client.zcard("c") == 4  # two logins, two GETs: all through Redis
+    finally:
+        await client.aclose()

@@ -115,8 +115,9 @@ class RedisRateLimit:
     Waits, never rejects. `margin` is added to each window (default: a fiftieth of
     the period, as `RateLimit`). Redis unreachable: a local `RateLimit` of the same
     rate in each process, one warning, Redis tried again every `recheck_after` s.
-    `timeout` bounds each Redis call. Needs Redis 5 or later. Close it with
-    `aclose()` (or `async with`); the client it is given to does not close it.
+    `timeout` bounds each Redis call. Needs Redis 5 or later. `aclose()` (or
+    `async with`; a client closes its limiter with itself) releases the connection;
+    used again, it reconnects.
     """
 
     def __init__(
