@@ -185,6 +185,13 @@ def test_a_bad_url_is_refused_without_its_password(url: object) -> None:
     assert "pw-SECRET" not in str(info.value)
 
 
+async def test_a_pause_of_no_finite_length_is_refused() -> None:
+    limit = RedisRateLimit("redis://localhost:6379/0", 5, 1.0)
+    with pytest.raises(InvalidArgumentError, match="finite"):
+        await limit.pause(float("inf"))
+    await limit.pause(0)  # nothing to do, nothing asked of Redis
+
+
 def test_repr_hides_the_password() -> None:
     limit = RedisRateLimit("redis://user:pw-SECRET@localhost:6379/0?password=pw-SECRET", 5, 1.0)
     assert "pw-SECRET" not in repr(limit)

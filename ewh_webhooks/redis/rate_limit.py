@@ -217,7 +217,11 @@ class RedisRateLimit:
                 await self._sleep(wait_us / 1_000_000)
 
     async def pause(self, seconds: float) -> None:
-        if not seconds > 0:
+        if not math.isfinite(seconds):
+            raise InvalidArgumentError(
+                f"a pause must be a finite number of seconds, got {seconds!r}"
+            )
+        if seconds <= 0:
             return
         # Kept here, not in the local RateLimit: in force if Redis fails meanwhile.
         self._pause_until = max(self._pause_until, self._clock() + seconds)
