@@ -16,12 +16,10 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import os
 import re
 import signal
 import sys
-import time
 from typing import TYPE_CHECKING, Any
 
 from ..errors import EWHError, InvalidArgumentError
@@ -153,7 +151,9 @@ async def run(args: argparse.Namespace) -> int:
         return await _receive(args)
     if args.command == "worker":
         return await _worker(args)
-    return await _inbox_action(args)
+    from .inbox_inspect import inspect_inbox
+
+    return await inspect_inbox(args, _open(args), _check_inbox)
 
 
 def _open(args: argparse.Namespace) -> Inbox:
@@ -259,57 +259,6 @@ async def _worker(args: argparse.Namespace) -> int:
     stopped.cancel()
     await asyncio.gather(running, stopped, return_exceptions=True)
     return 0
-
-
-async def _inbox_action(args: argparse.Namespace) -> int:
-    from ..inbox.sqlite import SQLiteInbox
-
-    inbox = _open(args)
-    if isinstance(inbox, SQLiteInbox) and not inbox.path.is_file():
-        raise InvalidArgumentError(f"no inbox database at {inbox.path}")
-    try:
-        await _check_inbox(inbox)
-        action = args.inbox_action
-        if action == "stats":
-            stats = await inbox.stats()
-            counts = {"ready": stats.ready, "leased": stats.leased, "handled": stats.handled}
-            counts |= {"dead": stats.dead, "total": stats.total}
-            print(
-                json.dumps(counts)
-                if args.json
-                else "  ".join(f"{k} {v}" for k, v in counts.items())
-            )
-        elif action == "dead":
-            letters = await inbox.dead_letters(limit=args.limit)
-            if args.json:
-                print(json.dumps([_dead_json(d) for d in letters], indent=2))
-            for letter in [] if args.json else letters:
-                when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(letter.failed_at))
-                delivery_id = letter.delivery.delivery_id
-                print(f"{delivery_id}  {when}  attempts {letter.attempts}  {letter.error}")
-        elif action == "replay":
-            count = await inbox.replay_dead(args.ids or None)
-            print(
-                json.dumps({"replayed": count}) if args.json else f"replayed {count} dead letters"
-            )
-        else:
-            count = await inbox.purge(older_than=args.older_than)
-            print(
-                json.dumps({"purged": count}) if args.json else f"purged {count} handled deliveries"
-            )
-    finally:
-        await inbox.aclose()
-    return 0
-
-
-def _dead_json(letter: Any) -> dict[str, Any]:
-    return {
-        "delivery_id": letter.delivery.delivery_id,
-        "attempts": letter.attempts,
-        "error": letter.error,
-        "failed_at": letter.failed_at,
-        "received_at": letter.delivery.received_at,
-    }
 
 
 async def demo_restart(**kwargs: Any) -> int:
