@@ -24,7 +24,7 @@ async def work(settings: dict[str, Any]) -> None:
         settings["max_requests"],
         settings["period"],
         key=settings["key"],
-        margin=settings.get("margin"),
+        margin=settings.get("margin", 0.0),
     )
     async with limit, EWHClient(**settings["credentials"], rate_limit=limit) as client:
         await client.webhooks.list_page(limit=1)  # logs in

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import bisect
+import math
 
 import aiohttp
 import pytest
@@ -13,7 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ewh_webhooks import RateLimit
-from ewh_webhooks.limits import default_margin, window_wait
+from ewh_webhooks.limits import window_wait
 from ewh_webhooks.testing import EWHEmulator
 from ewh_webhooks.testing.faults import SlidingWindow, TokenBucket, server_rate_limit
 
@@ -23,51 +24,81 @@ from .conftest import FakeTime
 
 
 @pytest.mark.parametrize(
-    ("stamps", "now", "max_requests", "window", "expected"),
+    ("ended", "in_flight", "now", "max_requests", "window", "expected"),
     [
-        pytest.param([], 0.0, 3, 1.0, 0.0, id="nothing sent yet: go"),
-        pytest.param([0.0, 0.0], 0.0, 3, 1.0, 0.0, id="fewer than max in the log: go"),
-        pytest.param([0.0, 0.0, 0.0], 0.0, 3, 1.0, 1.0, id="a burst of max: wait a whole window"),
-        pytest.param([0.0, 0.1, 0.2], 0.5, 3, 1.0, 0.5, id="wait for the oldest of the last max"),
-        pytest.param([0.0, 0.1, 0.2], 1.0, 3, 1.0, 0.0, id="exactly a window later: go"),
-        pytest.param([0.0, 0.1, 0.2], 1.5, 3, 1.0, 0.0, id="more than a window later: go"),
-        pytest.param([0.0, 0.5, 0.6, 0.7], 0.8, 3, 1.0, 0.7, id="only the last max count"),
-        pytest.param([0.0, 0.6], 0.7, 1, 1.0, 0.9, id="max 1: a window after the last"),
-        pytest.param([5.0, 5.0], 5.0, 2, 1.02, 1.02, id="the window carries the margin"),
+        pytest.param([], 0, 0.0, 3, 1.0, 0.0, id="nothing sent yet: go"),
+        pytest.param([0.0, 0.0], 0, 0.0, 3, 1.0, 0.0, id="fewer than max in the window: go"),
+        pytest.param([0.0, 0.0, 0.0], 0, 0.0, 3, 1.0, 1.0, id="max ended just now: a window"),
+        pytest.param([0.0, 0.1, 0.2], 0, 0.5, 3, 1.0, 0.5, id="wait for the oldest end to leave"),
+        pytest.param([0.0, 0.1, 0.2], 0, 1.0, 3, 1.0, 0.0, id="exactly a window later: go"),
+        pytest.param([0.0, 0.1, 0.2], 0, 1.5, 3, 1.0, 0.0, id="more than a window later: go"),
+        pytest.param([0.0, 0.5, 0.6, 0.7], 0, 0.8, 3, 1.0, 0.7, id="only the last max count"),
+        pytest.param([0.0, 0.6], 0, 0.7, 1, 1.0, 0.9, id="max 1: a window after the last end"),
+        pytest.param([5.0, 5.0], 0, 5.0, 2, 1.02, 1.02, id="the window carries the margin"),
+        pytest.param([], 2, 0.0, 3, 1.0, 0.0, id="in flight count: 2 of 3, go"),
+        pytest.param([], 3, 0.0, 3, 1.0, None, id="max in flight: wait for an end"),
+        pytest.param([0.0], 2, 0.5, 3, 1.0, 0.5, id="one end and two flights: the end leaves"),
+        pytest.param([0.0], 3, 0.5, 3, 1.0, None, id="flights alone fill it: wait for an end"),
+        pytest.param([0.0, 0.2], 2, 0.5, 3, 1.0, 0.7, id="two must leave: the second end"),
     ],
 )
 def test_window_wait(
-    stamps: list[float], now: float, max_requests: int, window: float, expected: float
+    ended: list[float],
+    in_flight: int,
+    now: float,
+    max_requests: int,
+    window: float,
+    expected: float | None,
 ) -> None:
-    wait = window_wait(stamps, now=now, max_requests=max_requests, window=window)
-    assert wait == pytest.approx(expected)
-
-
-def test_the_default_margin_is_a_fiftieth_of_the_period() -> None:
-    assert default_margin(1.0) == pytest.approx(0.02)
-    assert default_margin(60.0) == pytest.approx(1.2)
+    wait = window_wait(
+        ended, now=now, max_requests=max_requests, window=window, in_flight=in_flight
+    )
+    if expected is None:
+        assert wait is None
+    else:
+        assert wait == pytest.approx(expected)
 
 
 @given(
     max_requests=st.integers(1, 6),
     window=st.integers(1, 5000),
-    arrivals=st.lists(st.integers(0, 20_000), min_size=1, max_size=60),
+    requests=st.lists(
+        st.tuples(st.integers(0, 20_000), st.integers(0, 3000), st.integers(0, 3000)),
+        min_size=1,
+        max_size=40,
+    ),
 )
-def test_sending_when_window_wait_says_never_puts_more_than_max_in_a_window(
-    max_requests: int, window: int, arrivals: list[int]
+def test_a_server_never_sees_more_than_max_in_a_window_whatever_the_delays(
+    max_requests: int, window: int, requests: list[tuple[int, int, int]]
 ) -> None:
-    # Requests arrive whenever (integer ms: exact arithmetic); each is sent as soon as
-    # window_wait allows, in order of arrival.
-    sent: list[float] = []
-    now = 0.0
-    for arrival in sorted(arrivals):
-        now = max(now, arrival)
-        now += window_wait(sent, now=now, max_requests=max_requests, window=window)
-        assert window_wait(sent, now=now, max_requests=max_requests, window=window) == 0
-        sent.append(now)
-    for i, start in enumerate(sent):
-        # The requests in [start, start + window): at most max_requests.
-        assert bisect.bisect_left(sent, start + window) - i <= max_requests
+    # Each request is wanted at some time, granted when window_wait allows, arrives at
+    # the server after a delay of its own (reordering is allowed) and ends after that
+    # (the answer's way back). Integer ms: exact arithmetic. Whatever the delays, the
+    # arrivals never put more than max_requests in any window.
+    events: list[tuple[int, str, int]] = []  # (time, "end", index) of requests in flight
+    ended: list[float] = []
+    arrivals: list[int] = []
+    now = 0
+    for wanted, travel, back in sorted(requests):
+        now = max(now, wanted)
+        while True:
+            for at, _, index in sorted(e for e in events if e[0] <= now):
+                ended.append(at)
+                events.remove((at, "end", index))
+            ended.sort()
+            wait = window_wait(
+                ended, now=now, max_requests=max_requests, window=window, in_flight=len(events)
+            )
+            if wait == 0:
+                break
+            now = min(e[0] for e in events) if wait is None else now + math.ceil(wait)
+        arrival = now + travel
+        arrivals.append(arrival)
+        events.append((arrival + back, "end", len(arrivals)))
+    arrivals.sort()
+    for i, start in enumerate(arrivals):
+        # Arrivals in [start, start + window): at most max_requests.
+        assert bisect.bisect_left(arrivals, start + window) - i <= max_requests
 
 
 # --- the emulator's server-side limits ----------------------------------------------------

@@ -19,49 +19,100 @@ from ewh_webhooks import InvalidArgumentError, RateLimiter
 from ewh_webhooks.limits import window_wait
 from ewh_webhooks.redis import RedisRateLimit
 from ewh_webhooks.redis.outage import Outage
-from ewh_webhooks.redis.rate_limit import PAUSE_SCRIPT, WINDOW_SCRIPT
+from ewh_webhooks.redis.rate_scripts import PAUSE_SCRIPT, RELEASE_SCRIPT, WINDOW_SCRIPT
 from ewh_webhooks.testing import EWHEmulator
 
 from .redis_server import RedisServer, _free_port
 
 _keys = itertools.count()
 
-# --- the Lua script is window_wait, on Redis ---------------------------------------------------
+# --- the Lua scripts are window_wait, on Redis -----------------------------------------------
+
+LEASE = 60_000_000
+POLL = 10_000
+
+
+def _keys_of(key: str) -> list[str]:
+    return [f"{key}:ended", f"{key}:flight", f"{key}:pause"]
 
 
 def _run_window(
     client: redis.Redis, key: str, max_requests: int, window: int, member: str, now: int | None
 ) -> int:
-    args: list[str | int] = [max_requests, window, member]
+    args: list[str | int] = [max_requests, window, member, LEASE, POLL]
     if now is not None:
         args.append(now)
-    result: int = client.eval(WINDOW_SCRIPT.text, 2, key, f"{key}:pause", *args)  # type: ignore[no-untyped-call]
+    result: int = client.eval(WINDOW_SCRIPT.text, 3, *_keys_of(key), *args)  # type: ignore[no-untyped-call]
     return result
+
+
+def _run_release(client: redis.Redis, key: str, member: str, window: int, now: int) -> None:
+    client.eval(RELEASE_SCRIPT.text, 2, *_keys_of(key)[:2], member, window, now)  # type: ignore[no-untyped-call]
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     max_requests=st.integers(1, 5),
-    window=st.integers(100_000, 3_000_000),  # the log expires a window after its last grant
+    window=st.integers(100_000, 3_000_000),
     gaps=st.lists(st.integers(0, 2_000_000), max_size=12),
     last_gap=st.integers(0, 4_000_000),
+    flying=st.integers(0, 6),
 )
 def test_the_lua_window_decides_as_window_wait(
-    redis_server: RedisServer, max_requests: int, window: int, gaps: list[int], last_gap: int
+    redis_server: RedisServer,
+    max_requests: int,
+    window: int,
+    gaps: list[int],
+    last_gap: int,
+    flying: int,
 ) -> None:
     stamps = list(itertools.accumulate(gaps, initial=1_700_000_000_000_000))[1:]
     now = (stamps[-1] if stamps else 1_700_000_000_000_000) + last_gap
     key = f"prop:{next(_keys)}"
+    ended_key, flight_key, _ = _keys_of(key)
     client = redis.Redis.from_url(redis_server.url)
     try:
         if stamps:
-            client.zadd(key, {f"old{i}": stamp for i, stamp in enumerate(stamps)})
+            client.zadd(ended_key, {f"old{i}": stamp for i, stamp in enumerate(stamps)})
+        if flying:
+            client.zadd(flight_key, {f"fly{i}": now + LEASE for i in range(flying)})
         wait = _run_window(client, key, max_requests, window, "new", now)
-        expected = window_wait(stamps, now=now, max_requests=max_requests, window=window)
-        assert wait == expected
-        assert (client.zscore(key, "new") == now) is (expected == 0)
+        expected = window_wait(
+            stamps, now=now, max_requests=max_requests, window=window, in_flight=flying
+        )
+        assert wait == (POLL if expected is None else expected)
+        assert (client.zscore(flight_key, "new") == now + LEASE) is (expected == 0)
     finally:
-        client.delete(key)
+        client.delete(ended_key, flight_key)
+        client.close()
+
+
+def test_a_release_moves_a_flight_to_the_ends_once(redis_url: str) -> None:
+    client = redis.Redis.from_url(redis_url)
+    try:
+        now = 1_700_000_000_000_000
+        assert _run_window(client, "r", 1, 1_000_000, "a", now) == 0
+        assert _run_window(client, "r", 1, 1_000_000, "b", now + 10) == POLL  # a in flight
+        _run_release(client, "r", "a", 1_000_000, now + 500)
+        assert client.zscore("r:ended", "a") == now + 500
+        assert client.zcard("r:flight") == 0
+        _run_release(client, "r", "a", 1_000_000, now + 900)  # twice: no effect
+        assert client.zscore("r:ended", "a") == now + 500
+        # One window after the END, not after the grant:
+        assert _run_window(client, "r", 1, 1_000_000, "b", now + 1_000_000) == 500
+        assert _run_window(client, "r", 1, 1_000_000, "b", now + 1_000_500) == 0
+    finally:
+        client.close()
+
+
+def test_a_flight_whose_end_never_comes_stops_counting_after_its_lease(redis_url: str) -> None:
+    client = redis.Redis.from_url(redis_url)
+    try:
+        now = 1_700_000_000_000_000
+        assert _run_window(client, "l", 1, 1_000_000, "dead", now) == 0
+        assert _run_window(client, "l", 1, 1_000_000, "next", now + LEASE - 1) == POLL
+        assert _run_window(client, "l", 1, 1_000_000, "next", now + LEASE) == 0
+    finally:
         client.close()
 
 
@@ -73,7 +124,7 @@ def test_a_pause_holds_the_window_and_never_shortens(redis_url: str) -> None:
         asyncio.run(_pause(redis_url, "k:pause", 100))  # shorter: ignored
         wait = _run_window(client, "k", 5, 1_000_000, "b", None)
         assert 400_000 < wait <= 500_000
-        assert client.zcard("k") == 1  # not granted
+        assert client.zcard("k:flight") == 1  # not granted
     finally:
         client.close()
 
@@ -86,20 +137,24 @@ async def _pause(url: str, key: str, ms: int) -> None:
         await client.aclose()
 
 
-async def test_grants_are_stamped_with_redis_time_not_the_callers_clock(
+async def test_grants_and_ends_are_stamped_with_redis_time_not_the_callers_clock(
     redis_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     real = time.time
     monkeypatch.setattr(time, "time", lambda: real() + 3600.0)  # this machine is an hour off
-    async with RedisRateLimit(redis_url, 5, 1.0, key="skew") as limit:
-        await limit.acquire()
-    client = aioredis.from_url(redis_url)
-    try:
-        [(_, score)] = await client.zrange("skew", 0, -1, withscores=True)
-        seconds, micros = await client.time()
-    finally:
-        await client.aclose()
-    assert abs(score / 1e6 - (seconds + micros / 1e6)) < 1.0
+    async with RedisRateLimit(redis_url, 5, 1.0, key="skew", lease=30.0) as limit:
+        token = await limit.acquire()
+        client = aioredis.from_url(redis_url)
+        try:
+            [(_, lease_end)] = await client.zrange("skew:flight", 0, -1, withscores=True)
+            await limit.release(token)
+            [(_, ended)] = await client.zrange("skew:ended", 0, -1, withscores=True)
+            seconds, micros = await client.time()
+        finally:
+            await client.aclose()
+    redis_now = seconds + micros / 1e6
+    assert abs(lease_end / 1e6 - 30.0 - redis_now) < 1.0
+    assert abs(ended / 1e6 - redis_now) < 1.0
 
 
 # --- the limiter -----------------------------------------------------------------------------
@@ -114,8 +169,8 @@ async def test_two_limiters_on_one_key_share_one_budget(redis_url: str) -> None:
         assert isinstance(one, RateLimiter)
         started = time.monotonic()
         for limit in (one, one, other):
-            await limit.acquire()
-        await unrelated.acquire()  # its own budget
+            await limit.release(await limit.acquire())
+        await unrelated.release(await unrelated.acquire())  # its own budget
         assert time.monotonic() - started < 0.2
         await other.acquire()  # the fourth on "shared" waits for the first to leave
         assert time.monotonic() - started >= 0.3
@@ -249,8 +304,8 @@ async def test_unreachable_redis_falls_back_to_a_local_limit_with_one_warning(
     caplog.set_level(logging.DEBUG, logger="ewh_webhooks")
     async with RedisRateLimit(url, 4, 0.2, recheck_after=0.05) as limit:
         started = time.monotonic()
-        for _ in range(9):  # 4 at once, 4 after 0.204 s, 1 after 0.408 s
-            await limit.acquire()
+        for _ in range(9):  # 4 at once, 4 a window after their ends, then 1 more
+            await limit.release(await limit.acquire())
             await asyncio.sleep(0.01)  # time for rechecks: they fail too
         elapsed = time.monotonic() - started
         await limit.pause(0.05)  # never raises either
@@ -269,9 +324,8 @@ async def test_redis_stopped_mid_run_requests_go_on_under_the_local_limit_then_s
     server = redis_server_factory()
     caplog.set_level(logging.INFO, logger="ewh_webhooks")
     async with (
-        # A wide margin: this test is about Redis going away, not about jitter.
         EWHEmulator(rate_limit=(10, 0.5), rate_limit_window="sliding") as emu,
-        RedisRateLimit(server.url, 10, 0.5, key="down", margin=0.05, recheck_after=0.3) as limit,
+        RedisRateLimit(server.url, 10, 0.5, key="down", recheck_after=0.3) as limit,
         emu.client(rate_limit=limit) as client,
     ):
         await asyncio.gather(*(client.webhooks.list_page() for _ in range(14)))
@@ -303,6 +357,6 @@ async def test_a_closed_limiter_reconnects_when_used_again(redis_url: str) -> No
         assert limit.shared
     client = aioredis.from_url(redis_url)
     try:
-        assert await client.zcard("c") == 4  # two logins, two GETs: all through Redis
+        assert await client.zcard("c:ended") == 4  # two logins, two GETs: all through Redis
     finally:
         await client.aclose()
