@@ -42,7 +42,6 @@ KNOWN_MISSING = frozenset(
         "ewh_webhooks.dedup.MemoryDedupStore.claim",
         "ewh_webhooks.dedup.MemoryDedupStore.complete",
         "ewh_webhooks.dedup.MemoryDedupStore.release",
-        "ewh_webhooks.receiver.WebhookReceiver",
         "ewh_webhooks.routing.Router.add",
     }
 )
