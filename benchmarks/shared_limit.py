@@ -1,4 +1,4 @@
-"""Row 8: three worker processes share one `RedisRateLimit` of 50/s against an emulator
+"""Row 9: three worker processes share one `RedisRateLimit` of 50/s against an emulator
 that enforces 50/s over a sliding window (the strictest common rule).
 
 The emulator runs in this process, which only waits: each worker is a process of its

@@ -177,6 +177,13 @@ async def test_two_receivers_sharing_the_store_handle_each_delivery_once(redis_u
                 await runner.cleanup()
             for s in stores:
                 await s.aclose()
-    assert all(a.status == 200 for per_id in attempts for a in per_id)
-    assert len([a for per_id in attempts for a in per_id]) == 25 * 4  # no retries needed
+    flat = [a for per_id in attempts for a in per_id]
+    # A copy that arrives while another receiver holds the id as pending gets 503 and
+    # is delivered again: every copy ends acknowledged, and each id is handled once.
+    assert {a.status for a in flat} <= {200, 503}
+    finals: dict[tuple[str, str], int | None] = {}
+    for a in flat:
+        finals[(a.delivery_id, a.webhook_id)] = a.status
+    assert len(finals) == 25 * 4
+    assert set(finals.values()) == {200}
     assert handled == Counter({f"id-{n}": 1 for n in range(25)})

@@ -19,13 +19,13 @@ from collections.abc import Callable, Sequence
 
 from .._version import __version__
 from ..errors import EWHError, InvalidArgumentError
-from . import commands, local_commands, sync_command
+from . import commands, inbox_commands, local_commands, sync_command
 from .parser import add_global_options, check_global_options
 
 __all__ = ["COMMAND_GROUPS", "build_parser", "main"]
 
 # Each registers its commands, in this order in `--help`.
-COMMAND_GROUPS = (commands, sync_command, local_commands)
+COMMAND_GROUPS = (commands, sync_command, local_commands, inbox_commands)
 
 
 def build_parser() -> argparse.ArgumentParser:
