@@ -20,7 +20,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 REFERENCE = ROOT / "docs" / "reference"
-DIRECTIVE = re.compile(r"^::: ([\w.]+)\s*$", re.MULTILINE)
+# `::: path`, then its indented options, if any.
+DIRECTIVE = re.compile(r"^::: ([\w.]+)[ \t]*\n((?:[ \t]+\S.*\n?)*)", re.MULTILINE)
 # The namespaces users import from; each public name of theirs is on a reference page.
 NAMESPACES = (
     "ewh_webhooks",
@@ -59,12 +60,12 @@ def exported(namespace: str, name: str) -> Any:
         raise
 
 
-def directives() -> list[tuple[str, str]]:
-    """(page, dotted path) of every `::: path` in the reference pages."""
+def directives() -> list[tuple[str, str, bool]]:
+    """(page, dotted path, renders members) of every `::: path` in the reference pages."""
     found = []
     for page in sorted(REFERENCE.glob("*.md")):
-        for path in DIRECTIVE.findall(page.read_text(encoding="utf-8")):
-            found.append((page.name, path))
+        for path, options in DIRECTIVE.findall(page.read_text(encoding="utf-8")):
+            found.append((page.name, path, "members: false" not in options))
     return found
 
 
@@ -78,12 +79,12 @@ def module_members(module: ModuleType) -> Iterator[tuple[str, Any]]:
 
 
 def rendered_objects() -> Iterator[tuple[str, Any]]:
-    for _, path in directives():
+    for _, path, members in directives():
         obj = resolve(path)
-        if inspect.ismodule(obj):
-            yield from module_members(obj)
-        else:
+        if not inspect.ismodule(obj):
             yield path, obj
+        elif members:
+            yield from module_members(obj)
 
 
 def own_docstring(obj: Any) -> str | None:
@@ -126,7 +127,7 @@ def test_every_rendered_class_function_method_and_property_has_a_docstring() -> 
 
 
 def test_every_directive_names_an_object_that_exists() -> None:
-    for page, path in directives():
+    for page, path, _ in directives():
         try:
             resolve(path)
         except (ModuleNotFoundError, AttributeError) as exc:
