@@ -9,11 +9,13 @@ and `RedisDedupStore` (one set of delivery ids for every receiver).
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import EWHError
 
 # Each backend adds `from .module import Name` under `if TYPE_CHECKING:` here when it lands.
+if TYPE_CHECKING:
+    from .inbox import RedisInbox
 
 __all__ = ["RedisDedupStore", "RedisInbox", "RedisRateLimit"]
 
