@@ -21,19 +21,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from typing import Any
-from urllib.parse import urlsplit
-
-from redis.asyncio.retry import Retry
-from redis.backoff import ExponentialBackoff
-from redis.exceptions import NoScriptError, RedisError
 
 from ..errors import InvalidArgumentError
+from ..inbox.checks import check_count, check_seconds
 from ..inbox.protocol import ClaimedDelivery, DeadLetter, Delivery, InboxStats
 from . import inbox_scripts as scripts
-from .connection import RedisConnection, redact_url
+from .connection import redact_url
+from .inbox_io import InboxRedis
 from .inbox_layout import (
     GROUP,
     InboxKeys,
@@ -43,6 +39,8 @@ from .inbox_layout import (
     dead_letter_from_fields,
     delivery_fields,
     delivery_from_fields,
+    encode_error,
+    encode_text,
     field_map,
     to_ms,
 )
@@ -57,26 +55,13 @@ DEFAULT_DEDUP_TTL = 24 * 3600.0
 # The sender waits 10 s for its answer: a Redis that hangs must fail a put well before,
 # so that the receiver answers 503 in time and the sender retries.
 DEFAULT_TIMEOUT = 5.0
+# Connections per process, as redis-py's BlockingConnectionPool: enough for a receiver
+# under a burst; more requests wait for one rather than fail.
+DEFAULT_MAX_CONNECTIONS = 50
 # Due retries moved back to the stream per claim: bounds the work of one script call.
 _PROMOTE_BATCH = 100
 # Entries per round trip when listing dead letters or purging.
 _BATCH = 500
-
-
-def _positive(name: str, value: object) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise InvalidArgumentError(f"{name} must be a number of seconds, not {value!r}")
-    if not math.isfinite(value) or value <= 0:
-        raise InvalidArgumentError(f"{name} must be a positive number of seconds, not {value}")
-    return float(value)
-
-
-def _non_negative(name: str, value: object) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise InvalidArgumentError(f"{name} must be a number of seconds, not {value!r}")
-    if not math.isfinite(value) or value < 0:
-        raise InvalidArgumentError(f"{name} must be zero or more seconds, not {value}")
-    return float(value)
 
 
 def _token(claimed: ClaimedDelivery) -> LeaseToken:
@@ -92,6 +77,7 @@ class RedisInbox:
     `lease`: seconds a claim lasts before another worker may take the delivery over.
     `dedup_ttl`: seconds a delivery id is remembered (a redelivery within it is not
     stored again). `timeout`: seconds for connecting and for each Redis answer.
+    `max_connections`: Redis connections this process opens at most.
     Every Redis failure raises `RedisInboxError`, with the URL's password redacted.
     """
 
@@ -103,58 +89,33 @@ class RedisInbox:
         *,
         dedup_ttl: float = DEFAULT_DEDUP_TTL,
         timeout: float = DEFAULT_TIMEOUT,
+        max_connections: int = DEFAULT_MAX_CONNECTIONS,
     ) -> None:
-        if not isinstance(name, str) or not name or name != name.strip():
-            raise InvalidArgumentError(f"name must be a non-empty key prefix, not {name!r}")
-        self._lease = _positive("lease", lease)
-        self._dedup_ttl = _positive("dedup_ttl", dedup_ttl)
-        timeout = _positive("timeout", timeout)
+        _check_name("name", name)
+        self._lease = check_seconds("lease", lease)
+        self._dedup_ttl = check_seconds("dedup_ttl", dedup_ttl)
         self.name = name
         self._keys = InboxKeys.for_name(name)
-        # A broken pooled connection (Redis restarted) is replaced by a quick retry; a
-        # Redis that stays down fails within milliseconds, not after redis-py's 10 tries.
-        # Every script is safe to run twice: the dedup key and the fencing token see to it.
-        self._conn = RedisConnection(
+        self._redis = InboxRedis(
             url,
-            socket_timeout=timeout,
-            socket_connect_timeout=timeout,
-            retry=Retry(ExponentialBackoff(cap=0.05, base=0.01), retries=2),
+            name=name,
+            timeout=check_seconds("timeout", timeout),
+            max_connections=check_count("max_connections", max_connections),
         )
 
     def __repr__(self) -> str:
         return (
-            f"RedisInbox({redact_url(self._conn.url)!r}, name={self.name!r}, lease={self._lease})"
+            f"RedisInbox({redact_url(self._redis.url)!r}, name={self.name!r}, lease={self._lease})"
         )
 
     @property
     def lease(self) -> float:
         return self._lease
 
-    async def _run(self, script: scripts.Script, keys: Sequence[str], args: Sequence[Any]) -> Any:
-        client = self._conn.client()
-        try:
-            try:
-                return await client.evalsha(script.sha, len(keys), *keys, *args)
-            except NoScriptError:  # a restarted or other Redis: EVAL caches it again
-                return await client.eval(script.source, len(keys), *keys, *args)
-        except RedisError as exc:
-            raise self._error(f"{script.name} failed", exc) from exc
-
-    def _error(self, what: str, exc: BaseException) -> RedisInboxError:
-        detail = str(exc)
-        # redis-py does not put the password in its messages; make sure of it.
-        password = _password(self._conn.url)
-        if password:
-            detail = detail.replace(password, "***")
-        return RedisInboxError(
-            f"Redis inbox {self.name!r} at {redact_url(self._conn.url)}: {what}: "
-            f"{type(exc).__name__}: {detail}"
-        )
-
     async def put(self, delivery: Delivery) -> bool:
         if not isinstance(delivery, Delivery):
             raise InvalidArgumentError(f"expected a Delivery, not {type(delivery).__name__}")
-        stored = await self._run(
+        stored = await self._redis.run(
             scripts.PUT,
             [self._keys.seen(delivery.delivery_id), self._keys.stream],
             [to_ms(self._dedup_ttl), *delivery_fields(delivery)],
@@ -164,15 +125,13 @@ class RedisInbox:
     async def claim(
         self, consumer: str, *, limit: int = 1, wait: float = 0.0
     ) -> list[ClaimedDelivery]:
-        if not isinstance(consumer, str) or not consumer:
-            raise InvalidArgumentError(f"consumer must be a non-empty name, not {consumer!r}")
-        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
-            raise InvalidArgumentError(f"limit must be a positive integer, not {limit!r}")
-        wait = _non_negative("wait", wait)
+        _check_name("consumer", consumer)
+        check_count("limit", limit)
+        wait = check_seconds("wait", wait, zero=True)
         loop = asyncio.get_running_loop()
         deadline = loop.time() + wait
         while True:
-            entries, due_in_ms = await self._run(
+            entries, due_in_ms = await self._redis.run(
                 scripts.CLAIM,
                 [self._keys.stream, self._keys.delayed, self._keys.due],
                 [GROUP, consumer, limit, to_ms(self._lease), _PROMOTE_BATCH],
@@ -183,28 +142,12 @@ class RedisInbox:
             if remaining <= 0:
                 return []
             due_in = None if due_in_ms < 0 else due_in_ms / 1000
-            fresh = await self._read_new(
-                consumer, limit, block_seconds(remaining, due_in, self._lease)
+            block = block_seconds(remaining, due_in, self._lease)
+            fresh = await self._redis.read_new(
+                self._keys.stream, GROUP, consumer, limit, to_ms(block)
             )
-            if fresh:
-                return fresh
-
-    async def _read_new(self, consumer: str, limit: int, block: float) -> list[ClaimedDelivery]:
-        """Wait (outside any script: a script cannot block) for new entries."""
-        client = self._conn.client()
-        try:
-            reply: Any = await client.xreadgroup(
-                GROUP, consumer, {self._keys.stream: ">"}, count=limit, block=to_ms(block)
-            )
-        except RedisError as exc:
-            if str(exc).startswith("NOGROUP"):  # the keys were deleted meanwhile
-                return []
-            raise self._error("claim failed", exc) from exc
-        streams = reply.items() if isinstance(reply, dict) else (reply or [])
-        return self._claimed(
-            consumer,
-            [(entry_id, 1, fields) for _, entries in streams for entry_id, fields in entries],
-        )
+            if fresh:  # new entries: first claim of this entry
+                return self._claimed(consumer, [(e, 1, fields) for e, fields in fresh])
 
     def _claimed(
         self, consumer: str, rows: Iterable[tuple[bytes, int, Any]]
@@ -228,34 +171,46 @@ class RedisInbox:
 
     async def ack(self, claimed: ClaimedDelivery) -> None:
         token = _token(claimed)
-        await self._run(
+        await self._redis.run(
             scripts.ACK,
             [self._keys.stream, self._keys.handled],
-            [GROUP, token.entry_id, claimed.delivery.delivery_id, to_ms(self._dedup_ttl)],
+            [
+                GROUP,
+                token.entry_id,
+                encode_text(claimed.delivery.delivery_id),
+                to_ms(self._dedup_ttl),
+            ],
         )
 
     async def retry(self, claimed: ClaimedDelivery, *, delay: float, error: str) -> None:
         token = _token(claimed)
-        delay = _non_negative("delay", delay)
-        done = await self._run(
+        delay = check_seconds("delay", delay, zero=True)
+        done = await self._redis.run(
             scripts.RETRY,
             [self._keys.stream, self._keys.delayed, self._keys.due],
-            [GROUP, token.entry_id, token.consumer, token.deliveries, to_ms(delay), str(error)],
+            [
+                GROUP,
+                token.entry_id,
+                token.consumer,
+                token.deliveries,
+                to_ms(delay),
+                encode_error(error),
+            ],
         )
         self._check_held(done, "retry", claimed)
 
     async def fail(self, claimed: ClaimedDelivery, *, error: str) -> None:
         token = _token(claimed)
-        done = await self._run(
+        done = await self._redis.run(
             scripts.FAIL,
             [self._keys.stream, self._keys.dead],
-            [GROUP, token.entry_id, token.consumer, token.deliveries, str(error)],
+            [GROUP, token.entry_id, token.consumer, token.deliveries, encode_error(error)],
         )
         self._check_held(done, "fail", claimed)
 
     async def release(self, claimed: ClaimedDelivery) -> None:
         token = _token(claimed)
-        done = await self._run(
+        done = await self._redis.run(
             scripts.RELEASE,
             [self._keys.stream],
             [GROUP, token.entry_id, token.consumer, token.deliveries, to_ms(self._lease)],
@@ -264,7 +219,7 @@ class RedisInbox:
 
     async def extend(self, claimed: ClaimedDelivery) -> None:
         token = _token(claimed)
-        done = await self._run(
+        done = await self._redis.run(
             scripts.EXTEND,
             [self._keys.stream],
             [GROUP, token.entry_id, token.consumer, token.deliveries],
@@ -285,38 +240,31 @@ class RedisInbox:
 
     async def stats(self) -> InboxStats:
         k = self._keys
-        ready, leased, handled, dead = await self._run(
+        ready, leased, handled, dead = await self._redis.run(
             scripts.STATS, [k.stream, k.delayed, k.dead, k.handled], [GROUP, to_ms(self._lease)]
         )
         return InboxStats(ready=ready, leased=leased, handled=handled, dead=dead)
 
     async def dead_letters(self, *, limit: int = 100) -> list[DeadLetter]:
-        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
-            raise InvalidArgumentError(f"limit must be a positive integer, not {limit!r}")
-        entries = await self._xrange(self._keys.dead, "-", limit)
+        check_count("limit", limit)
+        entries = await self._redis.xrange(self._keys.dead, "-", limit)
         return [dead_letter_from_fields(field_map(fields)) for _, fields in entries]
-
-    async def _xrange(self, key: str, start: str, count: int) -> list[tuple[bytes, Any]]:
-        try:
-            entries: Any = await self._conn.client().xrange(key, start, "+", count=count)
-        except RedisError as exc:
-            raise self._error("reading dead letters failed", exc) from exc
-        return list(entries)
 
     async def replay_dead(self, delivery_ids: Iterable[str] | None = None) -> int:
         wanted = None if delivery_ids is None else _id_set(delivery_ids)
         replayed, start = 0, "-"
         while True:
-            entries = await self._xrange(self._keys.dead, start, _BATCH)
+            entries = await self._redis.xrange(self._keys.dead, start, _BATCH)
             if not entries:
                 return replayed
             chosen = [
                 entry_id
                 for entry_id, fields in entries
-                if wanted is None or field_map(fields).get(b"id", b"").decode() in wanted
+                if wanted is None
+                or field_map(fields).get(b"id", b"").decode("utf-8", "surrogatepass") in wanted
             ]
             if chosen:
-                replayed += await self._run(
+                replayed += await self._redis.run(
                     scripts.REPLAY, [self._keys.dead, self._keys.stream], chosen
                 )
             start = "(" + entries[-1][0].decode()
@@ -326,10 +274,10 @@ class RedisInbox:
         time): their handled record and their dedup key. Bodies are not kept once
         handled, so this frees little; handled records older than `dedup_ttl` go by
         themselves."""
-        age = to_ms(_non_negative("older_than", older_than))
+        age = to_ms(check_seconds("older_than", older_than, zero=True))
         purged = 0
         while True:
-            n: int = await self._run(
+            n: int = await self._redis.run(
                 scripts.PURGE, [self._keys.handled], [self._keys.seen_prefix, age, _BATCH]
             )
             purged += n
@@ -337,10 +285,19 @@ class RedisInbox:
                 return purged
 
     async def aclose(self) -> None:
+        await self._redis.aclose()
+
+
+def _check_name(what: str, name: object) -> None:
+    # Redis takes any bytes, but a name that cannot be UTF-8 or has blanks at its ends
+    # is a mistake; say so before any request.
+    if isinstance(name, str) and name and name == name.strip():
         try:
-            await self._conn.aclose()
-        except RedisError as exc:
-            raise self._error("closing failed", exc) from exc
+            name.encode()
+            return
+        except UnicodeEncodeError:
+            pass
+    raise InvalidArgumentError(f"{what} must be a non-empty UTF-8 name, not {name!r}")
 
 
 def _id_set(delivery_ids: Iterable[str]) -> set[str]:
@@ -350,10 +307,3 @@ def _id_set(delivery_ids: Iterable[str]) -> set[str]:
     if not all(isinstance(i, str) for i in ids):
         raise InvalidArgumentError("delivery_ids must be strings")
     return ids
-
-
-def _password(url: str) -> str | None:
-    try:
-        return urlsplit(url).password
-    except ValueError:
-        return None

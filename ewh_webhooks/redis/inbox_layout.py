@@ -33,6 +33,8 @@ __all__ = [
     "dead_letter_from_fields",
     "delivery_fields",
     "delivery_from_fields",
+    "encode_error",
+    "encode_text",
     "field_map",
     "to_ms",
 ]
@@ -66,8 +68,19 @@ class InboxKeys:
             seen_prefix=f"{name}:seen:",
         )
 
-    def seen(self, delivery_id: str) -> str:
-        return self.seen_prefix + delivery_id
+    def seen(self, delivery_id: str) -> bytes:
+        return self.seen_prefix.encode() + encode_text(delivery_id)
+
+
+def encode_text(text: str) -> bytes:
+    """UTF-8, keeping lone surrogates (aiohttp decodes undecodable header bytes into
+    them) so that any str a delivery holds is stored and read back unchanged."""
+    return text.encode("utf-8", "surrogatepass")
+
+
+def encode_error(error: object) -> bytes:
+    """An error message for Redis: any str, lone surrogates escaped."""
+    return str(error).encode("utf-8", "backslashreplace")
 
 
 def to_ms(seconds: float) -> int:
@@ -76,16 +89,17 @@ def to_ms(seconds: float) -> int:
     return max(0, math.ceil(seconds * 1000))
 
 
-def delivery_fields(delivery: Delivery) -> list[str | bytes]:
+def delivery_fields(delivery: Delivery) -> list[bytes]:
     """The fields of a new stream entry, flat for XADD: the raw body, the headers
     needed to parse it again, the received time, and no attempts made yet."""
-    headers = json.dumps(dict(delivery.headers), separators=(",", ":"), ensure_ascii=False)
+    # ASCII JSON: a lone surrogate in a header becomes an escape that json.loads undoes.
+    headers = json.dumps(dict(delivery.headers), separators=(",", ":"))
     return [
-        "id", delivery.delivery_id,
-        "body", delivery.body,
-        "headers", headers,
-        "received", repr(float(delivery.received_at)),
-        "attempts", "0",
+        b"id", encode_text(delivery.delivery_id),
+        b"body", bytes(delivery.body),
+        b"headers", headers.encode(),
+        b"received", repr(float(delivery.received_at)).encode(),
+        b"attempts", b"0",
     ]  # fmt: skip
 
 
@@ -107,7 +121,7 @@ def field_map(fields: Any) -> dict[bytes, bytes]:
 
 def _text(fields: Mapping[bytes, bytes], name: bytes) -> str:
     try:
-        return fields[name].decode()
+        return fields[name].decode("utf-8", "surrogatepass")
     except KeyError:
         raise RedisInboxError(
             f"a stream entry has no {name.decode()!r} field: not written by RedisInbox"
