@@ -21,7 +21,7 @@ from typing import Any
 
 import attrs
 
-from ..errors import EWHError
+from ..errors import EWHError, InvalidArgumentError
 from ..inbox.protocol import DeadLetter, Delivery
 
 __all__ = [
@@ -194,7 +194,7 @@ class LeaseToken:
         entry_id, sep, rest = token.partition("/")
         count, sep2, consumer = rest.partition("/")
         if not (sep and sep2 and count.isdigit() and _is_entry_id(entry_id) and consumer):
-            raise RedisInboxError("not a lease token of RedisInbox")
+            raise InvalidArgumentError("not a lease token of RedisInbox (claimed elsewhere?)")
         return cls(entry_id, int(count), consumer)
 
 
