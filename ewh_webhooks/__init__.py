@@ -48,6 +48,8 @@ _EXPORTS: dict[str, str] = {
     "Delivery": "inbox.protocol",
     "Inbox": "inbox.protocol",
     "InboxStats": "inbox.protocol",
+    "SQLiteInbox": "inbox.sqlite",
+    "InboxWorker": "inbox.worker",
     "RateLimit": "limits",
     "RateLimiter": "limits",
     "Page": "models",
@@ -92,6 +94,7 @@ __all__ = [
     "EWHError",
     "Inbox",
     "InboxStats",
+    "InboxWorker",
     "InvalidArgumentError",
     "InvalidEventError",
     "InvalidSignatureError",
@@ -106,6 +109,7 @@ __all__ = [
     "ResponseValidationError",
     "RetryPolicy",
     "Router",
+    "SQLiteInbox",
     "ServerError",
     "SyncAction",
     "SyncError",
@@ -153,6 +157,8 @@ if TYPE_CHECKING:
     )
     from .events import WebhookEvent, parse_event
     from .inbox.protocol import ClaimedDelivery, DeadLetter, Delivery, Inbox, InboxStats
+    from .inbox.sqlite import SQLiteInbox
+    from .inbox.worker import InboxWorker
     from .limits import RateLimit, RateLimiter
     from .models import Page, Tokens, Webhook, WebhookCreate, WebhookSpec, WebhookUpdate
     from .receiver import WebhookReceiver

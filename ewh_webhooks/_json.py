@@ -15,8 +15,13 @@ from typing import Any
 __all__ = ["dumps", "loads"]
 
 
-def loads(data: bytes) -> Any:
-    return json.loads(data)
+def loads(data: bytes | str) -> Any:
+    """Parse JSON; every failure is a `ValueError` (deep nesting included, which the
+    standard library reports as RecursionError)."""
+    try:
+        return json.loads(data)
+    except RecursionError:
+        raise ValueError("JSON nested too deeply") from None
 
 
 def dumps(obj: Any) -> bytes:

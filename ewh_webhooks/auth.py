@@ -1,14 +1,16 @@
 """JWT token state: login, single-use refresh tokens, single-flight renewal.
 
-However many tasks find the token expired at once, exactly one renews it while
-the others wait for the result. A refresh token is dropped the moment it is sent,
-so it can never be sent twice; when refresh fails, we log in again.
+However many tasks find the token expired at once, exactly one renewal runs while
+the others wait for its outcome: its token, or its failure (a login answering 401
+is tried once for all the waiters, not once each). A refresh token is dropped the
+moment it is sent, so it can never be sent twice; when refresh fails, we log in again.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import math
 from collections.abc import Awaitable, Callable
 
 import attrs
@@ -24,6 +26,9 @@ log = logging.getLogger("ewh_webhooks.auth")
 # so a request never leaves with a token that dies on the way.
 DEFAULT_REFRESH_MARGIN = 60.0
 
+RenewalHook = Callable[[str, float, BaseException | None], None]
+"""`on_renewal(kind, elapsed, error)`: kind is "refresh" or "login"."""
+
 
 @attrs.frozen(slots=True, kw_only=True)
 class _TokenState:
@@ -37,17 +42,19 @@ def renewal_due(tokens: Tokens, *, received_at: float, wall_now: float, margin: 
     """Monotonic time at which to renew `tokens`, received at monotonic `received_at`.
 
     The lifetime is `exp - iat` when the server gave both (its own clock on both
-    sides), else `exp - wall_now`; without a usable `exp` the token is renewed only
-    on a 401.
+    sides), else `exp - wall_now`; without a usable `exp` (missing, NaN, infinite)
+    the token is renewed only on a 401.
     """
     if tokens.exp is None:
-        return float("inf")
+        return math.inf
     lifetime = tokens.exp - (tokens.iat if tokens.iat is not None else wall_now)
+    if not math.isfinite(lifetime):
+        return math.inf
     if lifetime <= 0:
         # Expired on arrival by our clock: a skewed clock, not a dead token, is the
         # likely cause. Renewing before every request would burn refresh tokens, so
         # wait for the server's 401 instead.
-        return float("inf")
+        return math.inf
     return received_at + lifetime - min(margin, lifetime / 4)
 
 
@@ -62,14 +69,17 @@ class TokenManager:
         clock: Callable[[], float],
         wall_clock: Callable[[], float],
         margin: float = DEFAULT_REFRESH_MARGIN,
+        on_renewal: RenewalHook | None = None,
     ) -> None:
         self._login = login
         self._refresh = refresh
         self._clock = clock
         self._wall_clock = wall_clock
         self._margin = margin
+        self._on_renewal = on_renewal
         self._state: _TokenState | None = None
-        self._lock = asyncio.Lock()
+        # The renewal in flight, awaited by every task that needs a token meanwhile.
+        self._renewal: asyncio.Task[str] | None = None
 
     def _valid(self, state: _TokenState | None) -> bool:
         return state is not None and self._clock() < state.renew_at
@@ -78,18 +88,29 @@ class TokenManager:
         state = self._state
         if state is not None and self._valid(state):
             return state.token
-        async with self._lock:
-            # Another task may have renewed while we waited for the lock.
-            if self._state is not None and self._valid(self._state):
-                return self._state.token
-            return await self._renew()
+        return await self._join_renewal()
 
     async def invalidate(self, stale_token: str) -> str:
         """After a 401 with `stale_token`: renew unless another task already did."""
-        async with self._lock:
-            if self._state is not None and self._state.token != stale_token:
-                return self._state.token
-            return await self._renew()
+        state = self._state
+        if state is not None and state.token != stale_token:
+            return state.token
+        if state is not None and self._renewal is None:
+            self._state = attrs.evolve(state, renew_at=-math.inf)
+        return await self._join_renewal()
+
+    async def _join_renewal(self) -> str:
+        if self._renewal is None:
+            self._renewal = asyncio.create_task(self._renew(), name="ewh_webhooks token renewal")
+            self._renewal.add_done_callback(self._renewal_done)
+        # Shielded: a waiter that is cancelled does not cancel the others' renewal.
+        return await asyncio.shield(self._renewal)
+
+    def _renewal_done(self, task: asyncio.Task[str]) -> None:
+        if self._renewal is task:
+            self._renewal = None
+        if not task.cancelled():
+            task.exception()  # retrieved here too: every waiter may have gone
 
     async def _renew(self) -> str:
         state = self._state
@@ -97,15 +118,25 @@ class TokenManager:
         if state is not None and state.refresh_token:
             refresh_token = state.refresh_token
             # Single use: forget it before sending, whatever the outcome.
-            self._state = attrs.evolve(state, refresh_token=None, renew_at=float("-inf"))
+            self._state = attrs.evolve(state, refresh_token=None, renew_at=-math.inf)
+            started = self._clock()
             try:
                 tokens = await self._refresh(refresh_token)
-                log.debug("token refreshed")
             except (APIError, APIConnectionError, ResponseValidationError) as exc:
                 log.debug("token refresh failed (%s); logging in again", type(exc).__name__)
+                self._report("refresh", started, exc)
+            else:
+                log.debug("token refreshed")
+                self._report("refresh", started, None)
         if tokens is None:
-            tokens = await self._login()
+            started = self._clock()
+            try:
+                tokens = await self._login()
+            except Exception as exc:
+                self._report("login", started, exc)
+                raise
             log.debug("logged in")
+            self._report("login", started, None)
         self._state = _TokenState(
             token=tokens.token,
             refresh_token=tokens.refresh_token,
@@ -114,3 +145,13 @@ class TokenManager:
             ),
         )
         return tokens.token
+
+    def _report(self, kind: str, started: float, error: BaseException | None) -> None:
+        if self._on_renewal is not None:
+            self._on_renewal(kind, self._clock() - started, error)
+
+    async def aclose(self) -> None:
+        task, self._renewal = self._renewal, None
+        if task is not None and not task.done():
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)

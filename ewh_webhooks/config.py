@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import math
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -23,9 +24,14 @@ DEFAULT_BASE_URL = BASE_URLS["eu-dev"]
 
 def _positive_or_none(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
     if value is not None and (
-        isinstance(value, bool) or not isinstance(value, int | float) or value <= 0
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not math.isfinite(value)
+        or value <= 0
     ):
-        raise InvalidArgumentError(f"Timeout.{attribute.name} must be > 0 or None, got {value!r}")
+        raise InvalidArgumentError(
+            f"Timeout.{attribute.name} must be a finite number > 0 or None, got {value!r}"
+        )
 
 
 @attrs.frozen(slots=True, kw_only=True)
@@ -47,7 +53,7 @@ class Timeout:
             return cls(total=None)
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise InvalidArgumentError(f"timeout must be seconds or a Timeout, got {value!r}")
-        return cls(total=float(value))
+        return cls(total=value)
 
 
 def is_loopback_host(host: str | None) -> bool:

@@ -2,9 +2,11 @@
 
 - Unknown fields are tolerated (and kept on `Webhook.raw`).
 - Strings are strict: `null` or a number where a string belongs is an error, not "None".
+- A webhook without `group`/`action` but with a `topic` the server formatted its own
+  way (`order.shipped`, `order/shipped`...) is understood from the topic.
 - `WebhookUpdate` unstructures without its unset (None) fields: PATCH sends only what was given.
 - Anything that does not fit raises `ResponseValidationError`, never a bare
-  KeyError/TypeError.
+  KeyError/TypeError, naming the item and the field.
 """
 
 from __future__ import annotations
@@ -13,11 +15,13 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, TypeVar
 
+import attrs
 import cattrs
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
 from .errors import ResponseValidationError
 from .models import Page, RawPage, Tokens, Webhook, WebhookCreate, WebhookUpdate
+from .topics import parse_topic, topic_of
 
 __all__ = [
     "converter",
@@ -68,54 +72,98 @@ converter.register_unstructure_hook(datetime, datetime.isoformat)
 
 _webhook_fields = make_dict_structure_fn(Webhook, converter, raw=override(omit=True))
 
+# Fields set directly through their slots: a frozen class refuses setattr, and
+# building thousands of webhooks per second through __init__ costs twice as much.
+_NEW = object.__new__
+_SLOT = {field.name: Webhook.__dict__[field.name].__set__ for field in attrs.fields(Webhook)}
+(
+    _set_id,
+    _set_url,
+    _set_group,
+    _set_action,
+    _set_customer,
+    _set_secret,
+    _set_created,
+    _set_modified,
+    _set_raw,
+    _set_topic,
+) = (
+    _SLOT[name]
+    for name in (
+        "id",
+        "url",
+        "group",
+        "action",
+        "customer",
+        "hash_secret",
+        "created_at",
+        "modified_at",
+        "raw",
+        "topic",
+    )
+)
 
-def _fast_webhook(data: Mapping[str, Any]) -> Webhook | None:
+
+def _fast_webhook(data: dict[str, Any]) -> Webhook | None:
     """The common case, built directly: every field present with the right JSON type.
 
     Streaming a listing structures thousands of webhooks; cattrs' generated function
     with detailed validation costs several times the JSON parsing. Anything unusual
     returns None and takes the cattrs path, which gives the precise error messages.
+    Both paths build equal objects (a test compares them on generated inputs).
     """
-    try:
-        id_, url, group, action = data["id"], data["url"], data["group"], data["action"]
-    except KeyError:
-        return None
+    get = data.get
+    id_, url, group, action = get("id"), get("url"), get("group"), get("action")
     if not (type(id_) is str and type(url) is str and type(group) is str and type(action) is str):
         return None
-    get = data.get
-    topic, customer, secret = get("topic"), get("customer"), get("hash_secret")
-    for value in (topic, customer, secret):
-        if value is not None and type(value) is not str:
-            return None
+    customer, secret = get("customer"), get("hash_secret")
+    if (customer is not None and type(customer) is not str) or (
+        secret is not None and type(secret) is not str
+    ):
+        return None
     created, modified = get("created_at"), get("modified_at")
     try:
         created_at = None if created is None else datetime.fromisoformat(created)
         modified_at = None if modified is None else datetime.fromisoformat(modified)
     except (TypeError, ValueError):
         return None
-    return Webhook(
-        id=id_,
-        url=url,
-        group=group,
-        action=action,
-        topic=topic if topic is not None else f"{group}.{action}",
-        customer=customer,
-        hash_secret=secret,
-        created_at=created_at,
-        modified_at=modified_at,
-        raw=data,
-    )
+    hook: Webhook = _NEW(Webhook)
+    _set_id(hook, id_)
+    _set_url(hook, url)
+    _set_group(hook, group)
+    _set_action(hook, action)
+    _set_customer(hook, customer)
+    _set_secret(hook, secret)
+    _set_created(hook, created_at)
+    _set_modified(hook, modified_at)
+    _set_raw(hook, data)
+    _set_topic(hook, topic_of(group, action))
+    return hook
+
+
+def _with_topic_parts(data: Mapping[str, Any]) -> Mapping[str, Any]:
+    """Fill a missing group/action from the server's `topic`, when it has one."""
+    if "group" in data and "action" in data:
+        return data
+    parts = parse_topic(data.get("topic"))
+    if parts is None:
+        return data
+    filled = dict(data)
+    filled.setdefault("group", parts[0])
+    filled.setdefault("action", parts[1])
+    return filled
 
 
 def _structure_webhook(data: Any, _: type) -> Webhook:
-    if not isinstance(data, Mapping):
+    if type(data) is dict:
+        hook = _fast_webhook(data)
+        if hook is not None:
+            return hook
+    elif not isinstance(data, Mapping):
         raise TypeError(f"expected a JSON object, got {type(data).__name__}")
-    hook = _fast_webhook(data)
-    if hook is not None:
-        return hook
-    hook = _webhook_fields(data, Webhook)
+    hook = _webhook_fields(_with_topic_parts(data), Webhook)
     # Webhook is frozen; `raw` is filled here, once, so it is never a copy to keep in sync.
-    object.__setattr__(hook, "raw", data)
+    _set_raw(hook, data)
     return hook
 
 
@@ -126,13 +174,22 @@ def _structure_raw_page(data: Any, _: type) -> RawPage:
     if not isinstance(results, list):
         raise TypeError("'results' must be a list")
     count = data.get("count")
+    if count is not None:
+        count = _strict_int(count, int)
+        if count < 0:
+            raise ValueError(f"'count' must not be negative, got {count}")
     return RawPage(
         items=results,
-        count=None if count is None else _strict_int(count, int),
+        count=count,
         next=_optional_str(data.get("next")),
         previous=_optional_str(data.get("previous")),
         has_next_key="next" in data,
     )
+
+
+def _item_label(index: int, item: Any) -> str:
+    item_id = item.get("id") if isinstance(item, Mapping) else None
+    return f"results[{index}] (id {item_id!r})" if isinstance(item_id, str) else f"results[{index}]"
 
 
 def _structure_items(items: list[Any]) -> tuple[Webhook, ...]:
@@ -141,9 +198,10 @@ def _structure_items(items: list[Any]) -> tuple[Webhook, ...]:
         try:
             hooks.append(_structure_webhook(item, Webhook))
         except cattrs.BaseValidationError as exc:
-            raise ValueError(f"results[{index}]: {'; '.join(cattrs.transform_error(exc))}") from exc
+            details = "; ".join(cattrs.transform_error(exc))
+            raise ValueError(f"{_item_label(index, item)}: {details}") from exc
         except (TypeError, ValueError) as exc:
-            raise ValueError(f"results[{index}]: {exc}") from exc
+            raise ValueError(f"{_item_label(index, item)}: {exc}") from exc
     return tuple(hooks)
 
 
@@ -169,6 +227,9 @@ converter.register_structure_hook(
     Tokens, make_dict_structure_fn(Tokens, converter, _cattrs_forbid_extra_keys=False)
 )
 converter.register_unstructure_hook(
+    Webhook, make_dict_unstructure_fn(Webhook, converter, _cattrs_include_init_false=True)
+)
+converter.register_unstructure_hook(
     WebhookCreate, make_dict_unstructure_fn(WebhookCreate, converter)
 )
 converter.register_unstructure_hook(
@@ -186,13 +247,17 @@ def structure(data: Any, cls: type[T], *, what: str) -> T:
         raise ResponseValidationError(
             f"{what} does not fit {cls.__name__}: {details}", body=data
         ) from exc
-    except (TypeError, ValueError, KeyError, AttributeError) as exc:
+    except (TypeError, ValueError, KeyError, AttributeError, OverflowError) as exc:
         raise ResponseValidationError(
             f"{what} does not fit {cls.__name__}: {exc}", body=data
         ) from exc
 
 
 def structure_webhook(data: Any, *, what: str) -> Webhook:
+    if type(data) is dict:  # the common case, without cattrs' dispatch
+        hook = _fast_webhook(data)
+        if hook is not None:
+            return hook
     return structure(data, Webhook, what=what)
 
 

@@ -8,12 +8,15 @@ still fail) and *done* once handled (a redelivery is acknowledged and ignored).
 from __future__ import annotations
 
 import time
+import warnings
 from collections import OrderedDict
 from collections.abc import Callable
 from enum import StrEnum
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
-__all__ = ["DedupState", "DedupStore", "MemoryDedupStore"]
+from .errors import InvalidArgumentError
+
+__all__ = ["DedupState", "DedupStore", "MemoryDedupStore", "as_dedup_store"]
 
 # How long a pending mark lives when its handler never reports back (a crash):
 # then a redelivery is handled again.
@@ -117,3 +120,48 @@ class MemoryDedupStore:
 
     def __len__(self) -> int:
         return len(self._seen)
+
+
+class _AddDiscardStore:
+    """A store written for the old two-method interface (`add` returning True when
+    new, `discard`), seen through the states. It cannot tell *pending* from *done*,
+    so a redelivery racing a running inline handler is acknowledged as a duplicate:
+    implement `claim`/`complete`/`release` to close that gap."""
+
+    def __init__(self, store: Any) -> None:
+        self._store = store
+
+    async def claim(
+        self, delivery_id: str, *, pending_ttl: float = DEFAULT_PENDING_TTL
+    ) -> DedupState:
+        return DedupState.NEW if await self._store.add(delivery_id) else DedupState.DONE
+
+    async def complete(self, delivery_id: str) -> None:
+        return None
+
+    async def release(self, delivery_id: str) -> None:
+        await self._store.discard(delivery_id)
+
+    async def aclose(self) -> None:
+        close = getattr(self._store, "aclose", None)
+        if close is not None:
+            await close()
+
+
+def as_dedup_store(store: object) -> DedupStore:
+    """`store` as a `DedupStore`; one with only the old `add`/`discard` methods is
+    adapted, with a DeprecationWarning."""
+    if isinstance(store, DedupStore):
+        return store
+    if callable(getattr(store, "add", None)) and callable(getattr(store, "discard", None)):
+        warnings.warn(
+            "a dedup store with only add()/discard() cannot tell a delivery being handled "
+            "from one handled already; implement claim(), complete(), release() and aclose() "
+            "(the DedupStore protocol)",
+            DeprecationWarning,
+            stacklevel=3,
+        )
+        return _AddDiscardStore(store)
+    raise InvalidArgumentError(
+        "dedup must be a DedupStore (claim, complete, release, aclose), e.g. MemoryDedupStore"
+    )

@@ -1,8 +1,10 @@
 """Typed models of the API's JSON (attrs, frozen, slotted, keyword-only).
 
 Group and action are plain strings so that a topic the vendor adds later parses
-fine. Secrets (`hash_secret`, tokens) are kept out of `repr`. JSON shapes live in
-`converter.py`, not here.
+fine; `topic` is derived from them (`topics.topic_of`), never taken from the
+server, whose topic format is not documented. Secrets (`hash_secret`, tokens) are
+kept out of `repr`, and URLs are shown with credentials redacted. JSON shapes live
+in `converter.py`, not here.
 """
 
 from __future__ import annotations
@@ -13,31 +15,39 @@ from typing import Any
 
 import attrs
 
+from .redaction import redact_url
+from .topics import topic_of
+
 __all__ = ["Page", "RawPage", "Tokens", "Webhook", "WebhookCreate", "WebhookSpec", "WebhookUpdate"]
 
 
-def _topic_default(self: Any) -> str:
-    return f"{self.group}.{self.action}"
+def _derived_topic(self: Any) -> str:
+    return topic_of(self.group, self.action)
+
+
+def _url_repr(url: str | None) -> str:
+    return repr(url if url is None else redact_url(url))
 
 
 @attrs.frozen(slots=True, kw_only=True)
 class Webhook:
     """A webhook as the API returns it.
 
-    `raw` holds the full JSON object, unknown fields included (secrets too, so it is
-    excluded from repr and equality).
+    `topic` is `group.action`. `raw` holds the full JSON object, unknown fields and
+    the server's own `topic` included (secrets too, so it is excluded from repr and
+    equality).
     """
 
     id: str
-    url: str
+    url: str = attrs.field(repr=_url_repr)
     group: str
     action: str
-    topic: str = attrs.field(default=attrs.Factory(_topic_default, takes_self=True))
     customer: str | None = None
     hash_secret: str | None = attrs.field(default=None, repr=False)
     created_at: datetime | None = None
     modified_at: datetime | None = None
     raw: Mapping[str, Any] = attrs.field(factory=dict, repr=False, eq=False)
+    topic: str = attrs.field(init=False, default=attrs.Factory(_derived_topic, takes_self=True))
 
 
 @attrs.frozen(slots=True, kw_only=True)
@@ -80,7 +90,7 @@ class Tokens:
 class WebhookCreate:
     """Body of `POST /webhooks/`: every field is required by the API."""
 
-    url: str
+    url: str = attrs.field(repr=_url_repr)
     group: str
     action: str
     hash_secret: str = attrs.field(repr=False)
@@ -90,7 +100,7 @@ class WebhookCreate:
 class WebhookUpdate:
     """Body of `PATCH /webhooks/{id}/`: fields left as None are not sent."""
 
-    url: str | None = None
+    url: str | None = attrs.field(default=None, repr=_url_repr)
     group: str | None = None
     action: str | None = None
     hash_secret: str | None = attrs.field(default=None, repr=False)
@@ -106,13 +116,19 @@ class WebhookUpdate:
 
 @attrs.frozen(slots=True, kw_only=True)
 class WebhookSpec:
-    """A desired webhook for `sync`: identified by topic + url."""
+    """A desired webhook for `sync`: identified by group + action + url."""
 
-    url: str
+    url: str = attrs.field(repr=_url_repr)
     group: str
     action: str
     hash_secret: str = attrs.field(repr=False)
 
     @property
     def topic(self) -> str:
-        return f"{self.group}.{self.action}"
+        return topic_of(self.group, self.action)
+
+    def as_create(self) -> WebhookCreate:
+        """The create body for this spec."""
+        return WebhookCreate(
+            url=self.url, group=self.group, action=self.action, hash_secret=self.hash_secret
+        )

@@ -16,6 +16,7 @@ import attrs
 
 from .errors import InvalidArgumentError
 from .sansio import IDEMPOTENT_METHODS
+from .validation import check_seconds
 
 __all__ = ["RetryDecision", "RetryPolicy", "backoff_delay", "decide_retry", "parse_retry_after"]
 
@@ -28,8 +29,19 @@ POST_SAFE_STATUSES = frozenset({429, 503})
 
 
 def _non_negative(_: object, attribute: attrs.Attribute[Any], value: Any) -> None:
-    if value is not None and (not isinstance(value, int | float) or value < 0):
-        raise InvalidArgumentError(f"RetryPolicy.{attribute.name} must be >= 0, got {value!r}")
+    check_seconds(value, f"RetryPolicy.{attribute.name}", allow_zero=True)
+
+
+def _retries(_: object, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise InvalidArgumentError(
+            f"RetryPolicy.max_retries must be an integer >= 0, got {value!r}"
+        )
+
+
+def _deadline(_: object, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if value is not None:
+        check_seconds(value, "RetryPolicy.deadline")
 
 
 @attrs.frozen(slots=True, kw_only=True)
@@ -39,7 +51,7 @@ class RetryPolicy:
     >>> RetryPolicy(max_retries=5, deadline=30.0)
     """
 
-    max_retries: int = attrs.field(default=3, validator=_non_negative)
+    max_retries: int = attrs.field(default=3, validator=_retries)
     backoff_initial: float = attrs.field(default=0.5, validator=_non_negative)
     backoff_max: float = attrs.field(default=8.0, validator=_non_negative)
     backoff_multiplier: float = attrs.field(default=2.0, validator=_non_negative)
@@ -49,7 +61,7 @@ class RetryPolicy:
     # A Retry-After longer than this is not waited for: RateLimitError at once.
     max_retry_after: float = attrs.field(default=60.0, validator=_non_negative)
     # Overall budget across all attempts and sleeps of one call (None: no limit).
-    deadline: float | None = attrs.field(default=120.0, validator=_non_negative)
+    deadline: float | None = attrs.field(default=120.0, validator=_deadline)
 
     @classmethod
     def none(cls) -> RetryPolicy:
@@ -91,10 +103,10 @@ def parse_retry_after(value: str | None, *, now: float) -> float | None:
     else:
         return max(0.0, seconds) if math.isfinite(seconds) else None
     try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
+        seconds = email.utils.parsedate_to_datetime(value).timestamp() - now
+    except (TypeError, ValueError, IndexError, OverflowError):  # absurd dates included
         return None
-    return max(0.0, when.timestamp() - now)
+    return max(0.0, seconds) if math.isfinite(seconds) else None
 
 
 def decide_retry(

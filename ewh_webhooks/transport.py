@@ -1,45 +1,87 @@
 """The only module that touches aiohttp's client (after aiobotocore's httpsession).
 
-It sends one attempt and returns a `Response` with the body read, so the
-connection is back in the pool before anyone looks at it. Every aiohttp failure
-becomes one of our errors; `CancelledError` is never caught.
+It sends one attempt and returns a `Response` with the body read (up to a size
+cap), so the connection is back in the pool before anyone looks at it. Every
+aiohttp failure becomes one of our errors; `CancelledError` is never caught.
 """
 
 from __future__ import annotations
 
+import asyncio
 import functools
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
 
 import aiohttp
 
 from .config import Timeout
-from .errors import APIConnectionError, APITimeoutError, ClientClosedError
+from .errors import APIConnectionError, APITimeoutError, ClientClosedError, ResponseValidationError
 from .sansio import Response
 
-__all__ = ["AiohttpTransport"]
+__all__ = ["DEFAULT_MAX_RESPONSE_SIZE", "AiohttpTransport"]
+
+# A page of webhooks is tens of KiB; 16 MiB is generous and still stops a server
+# (or something in between) from filling memory.
+DEFAULT_MAX_RESPONSE_SIZE = 16 * 1024 * 1024
+_CHUNK = 64 * 1024
 
 
 class AiohttpTransport:
-    """Owns its `ClientSession` only when it created it; a caller's session is never closed."""
+    """Owns its `ClientSession` only when it created it; a caller's session is never closed.
+
+    A session belongs to the event loop it was made in. If that loop ends with the
+    session still open (an `asyncio.run()` that never closed the client), asyncio's
+    shutdown of async generators closes it, so no socket leaks; the client then
+    refuses to run in another loop with a clear error.
+    """
 
     def __init__(
-        self, session: aiohttp.ClientSession | None = None, *, max_connections: int = 32
+        self,
+        session: aiohttp.ClientSession | None = None,
+        *,
+        max_connections: int = 32,
+        max_response_size: int = DEFAULT_MAX_RESPONSE_SIZE,
+        trace_configs: Sequence[aiohttp.TraceConfig] = (),
     ) -> None:
         self._session = session
         self._owns_session = session is None
         self._max_connections = max_connections
+        self._trace_configs = list(trace_configs)
+        self.max_response_size = max_response_size
         self._closed = False
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._loop_guard: AsyncIterator[None] | None = None
 
-    def _get_session(self) -> aiohttp.ClientSession:
+    async def _get_session(self) -> aiohttp.ClientSession:
         if self._closed:
             raise ClientClosedError("this client has been closed; create a new EWHClient")
-        if self._session is None:
-            # Created lazily so that it binds to the running loop, never at import or __init__.
-            connector = aiohttp.TCPConnector(limit=self._max_connections)
-            self._session = aiohttp.ClientSession(connector=connector)
+        loop = asyncio.get_running_loop()
+        if self._loop is None:
+            self._loop = loop
+            if self._owns_session:
+                # Created lazily so that it binds to the running loop, never at import or __init__.
+                connector = aiohttp.TCPConnector(limit=self._max_connections)
+                self._session = aiohttp.ClientSession(
+                    connector=connector, trace_configs=self._trace_configs or None
+                )
+                self._loop_guard = self._close_with_loop()
+                await anext(self._loop_guard)
+        elif loop is not self._loop:
+            raise ClientClosedError(
+                "this client was opened in another event loop; a client belongs to one "
+                "event loop: create a new EWHClient inside each asyncio.run()"
+            )
+        assert self._session is not None
         if self._session.closed:
             raise ClientClosedError("the aiohttp session given to EWHClient has been closed")
         return self._session
+
+    async def _close_with_loop(self) -> AsyncIterator[None]:
+        # An async generator the loop knows about: `asyncio.run()` (any loop's
+        # `shutdown_asyncgens()`) closes it at the end, and so closes our session.
+        try:
+            yield
+        finally:
+            await self._close_session()
 
     async def send(
         self,
@@ -52,7 +94,7 @@ class AiohttpTransport:
         timeout: Timeout,
         request_id: str | None,
     ) -> Response:
-        session = self._get_session()
+        session = await self._get_session()
         client_timeout = _client_timeout(timeout)
 
         def fail(cls: type[APIConnectionError], what: str, sent: bool) -> APIConnectionError:
@@ -75,7 +117,7 @@ class AiohttpTransport:
                 # the token elsewhere. A 3xx surfaces as an APIError naming the target.
                 allow_redirects=False,
             ) as resp:
-                payload = await resp.read()
+                payload = await self._read(resp, method, path)
                 return Response(
                     status=resp.status,
                     headers=resp.headers,
@@ -99,13 +141,47 @@ class AiohttpTransport:
             raise fail(APIConnectionError, f"{type(exc).__name__}: {exc}", True) from exc
         except OSError as exc:
             raise fail(APIConnectionError, f"{type(exc).__name__}: {exc}", True) from exc
+        except ValueError as exc:
+            # aiohttp refuses to build the request (a header or URL it cannot send):
+            # nothing left this machine.
+            raise fail(APIConnectionError, f"request not sent: {exc}", False) from exc
+
+    async def _read(self, resp: aiohttp.ClientResponse, method: str, path: str) -> bytes:
+        limit = self.max_response_size
+        length = resp.content_length
+        if length is not None and length <= limit:
+            return await resp.read()
+        if length is None:
+            chunks: list[bytes] = []
+            size = 0
+            async for chunk in resp.content.iter_chunked(_CHUNK):
+                size += len(chunk)
+                if size > limit:
+                    break
+                chunks.append(chunk)
+            else:
+                return b"".join(chunks)
+        # Leaving the `async with` unread closes this connection rather than reuse it.
+        raise ResponseValidationError(
+            f"{method} {path} returned {resp.status} with a body larger than {limit} bytes "
+            "(max_response_size)"
+        )
+
+    async def _close_session(self) -> None:
+        session = self._session
+        if self._owns_session and session is not None and not session.closed:
+            await session.close()
 
     async def aclose(self) -> None:
         if self._closed:
             return
         self._closed = True
-        if self._owns_session and self._session is not None and not self._session.closed:
-            await self._session.close()
+        guard, self._loop_guard = self._loop_guard, None
+        if self._loop is not None and self._loop is not asyncio.get_running_loop():
+            return  # that loop's shutdown closed the session already
+        await self._close_session()
+        if guard is not None:
+            await guard.aclose()  # type: ignore[attr-defined]
 
     @property
     def closed(self) -> bool:

@@ -4,21 +4,22 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
 import pytest_asyncio
+from aioresponses import aioresponses
 
 from ewh_webhooks import EWHClient, RetryPolicy
-from ewh_webhooks._core import Runtime
+from ewh_webhooks.runtime import Runtime
 from ewh_webhooks.testing import EWHEmulator
 
 from . import _aioresponses_compat
+from .api_mock import BASE, LOGIN, tokens
 
 _aioresponses_compat.install()
 
-BASE = "https://api.test"
 CREDS: dict[str, Any] = {
     "username": "alice",
     "password": "pa55word-SECRET",
@@ -70,6 +71,19 @@ async def client(emulator: EWHEmulator, fake_time: FakeTime) -> AsyncIterator[EW
     """An emulator client whose backoff sleeps are fake (instant)."""
     async with emulator.client(_runtime=fake_time.runtime()) as c:
         yield c
+
+
+@pytest.fixture
+def mock() -> Iterator[aioresponses]:
+    with aioresponses() as m:
+        yield m
+
+
+@pytest_asyncio.fixture
+async def api(mock: aioresponses, fake_time: FakeTime) -> AsyncIterator[EWHClient]:
+    mock.post(LOGIN, payload=tokens())
+    async with make_client(runtime=fake_time.runtime()) as client:
+        yield client
 
 
 def make_client(**overrides: Any) -> EWHClient:

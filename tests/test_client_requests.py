@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import aiohttp
 import pytest
-import pytest_asyncio
 from aioresponses import aioresponses
-from yarl import URL
 
 from ewh_webhooks import (
     AuthenticationError,
@@ -24,48 +21,8 @@ from ewh_webhooks import (
     ServerError,
 )
 
+from .api_mock import HOOK, HOOK_URL, LOGIN, REFRESH, calls, sent_json, tokens
 from .conftest import BASE, CREDS, FakeTime, make_client, no_retry
-
-HOOK = {
-    "id": "6caeff6d-cd72-4fde-9d02-0704514ad917",
-    "url": "https://example.com/h",
-    "group": "order",
-    "action": "shipped",
-    "customer": "be62c27e-2aac-4ac1-902e-f770d64f8dce",
-}
-HOOK_URL = f"{BASE}/webhooks/{HOOK['id']}/"
-LOGIN = f"{BASE}/wms/auth/login/"
-REFRESH = f"{BASE}/wms/auth/refresh/"
-
-
-def tokens(n: int = 1, lifetime: int = 3600) -> dict[str, Any]:
-    return {
-        "token": f"tok{n}",
-        "iat": 1_700_000_000,
-        "exp": 1_700_000_000 + lifetime,
-        "refresh_token": f"ref{n}",
-    }
-
-
-@pytest.fixture
-def mock() -> Iterator[aioresponses]:
-    with aioresponses() as m:
-        yield m
-
-
-@pytest_asyncio.fixture
-async def api(mock: aioresponses, fake_time: FakeTime) -> AsyncIterator[EWHClient]:
-    mock.post(LOGIN, payload=tokens())
-    async with make_client(_runtime=fake_time.runtime()) as client:
-        yield client
-
-
-def calls(mock: aioresponses, method: str, url: str) -> list[Any]:
-    return mock.requests.get((method, URL(url)), [])
-
-
-def sent_json(call: Any) -> Any:
-    return json.loads(call.kwargs["data"])
 
 
 async def test_login_sends_credentials_and_wms_code_but_no_customer(

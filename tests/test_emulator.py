@@ -18,8 +18,9 @@ async def test_latency_runs_from_arrival_and_the_work_happens_within_it() -> Non
                 url="https://e.test/h", group="order", action="created", hash_secret="s"
             )
         )
-        while not any(emu.state.webhooks["CUSTOMER1"]):
-            await asyncio.sleep(0.002)
+        async with asyncio.timeout(5):
+            while not any(emu.state.webhooks["CUSTOMER1"]):
+                await asyncio.sleep(0.002)
         # Stored well before the answer: the handler ran at arrival, the answer waits.
         assert not task.done()
         hook = await task

@@ -29,7 +29,14 @@ CURRENT = PageRef(1, by_number(1))
     [
         (page(0, count=10, next=BASE + "/webhooks/?page=2"), 0, None),  # empty page ends
         (page(2, count=10, next=None), 2, None),  # next: null ends
-        (page(2, count=4, next=BASE + "/webhooks/?page=2"), 4, None),  # count reached
+        # a count lower than the real total never cuts a listing short: next wins
+        (
+            page(2, count=4, next=BASE + "/webhooks/?page=2"),
+            4,
+            PageRef(2, BASE + "/webhooks/?page=2", linked=True),
+        ),
+        # without a next key, the count ends the listing
+        (page(2, count=4), 4, None),
         (
             page(2, count=10, next=BASE + "/webhooks/?page=2"),
             2,
@@ -48,6 +55,18 @@ CURRENT = PageRef(1, by_number(1))
         # another origin: the token never goes there; go on by number instead
         (page(2, count=10, next="https://evil.test/webhooks/?page=2"), 2, PageRef(2, by_number(2))),
         (page(2, count=10, next="http://api.test/webhooks/?page=2"), 2, PageRef(2, by_number(2))),
+        # same origin but with credentials, or a port that is not a number: never followed
+        (
+            page(2, count=10, next="https://u:p@api.test/webhooks/?page=2"),
+            2,
+            PageRef(2, by_number(2)),
+        ),
+        (
+            page(2, count=10, next="https://api.test:abc/webhooks/?page=2"),
+            2,
+            PageRef(2, by_number(2)),
+        ),
+        (page(2, count=10, next="http://[::1/webhooks/"), 2, PageRef(2, by_number(2))),
         # no next key: by page number
         (page(2, count=10), 2, PageRef(2, by_number(2))),
         (page(2), 2, PageRef(2, by_number(2))),

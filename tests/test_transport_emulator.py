@@ -146,8 +146,9 @@ async def test_a_429_pauses_every_task_of_the_client(emulator: EWHEmulator) -> N
         await client.webhooks.list_page()
         emulator.faults.fail_next("429", method="GET", path_prefix="/webhooks/")
         first = asyncio.create_task(client.webhooks.list_page())
-        while not any(r.status == 429 for r in emulator.state.requests):
-            await asyncio.sleep(0.005)
+        async with asyncio.timeout(5):
+            while not any(r.status == 429 for r in emulator.state.requests):
+                await asyncio.sleep(0.005)
         limited_at = next(r.received_at for r in emulator.state.requests if r.status == 429)
         others = await asyncio.gather(
             *(client.webhooks.list_page(page=1, limit=5) for _ in range(5))
@@ -179,8 +180,9 @@ async def test_cancelling_during_a_backoff_sleep_is_immediate(emulator: EWHEmula
     emulator.faults = FaultPlan(rates={"503": 1.0})
     async with emulator.client() as client:
         task = asyncio.create_task(client.webhooks.list_page())
-        while webhook_gets(emulator) < 1:
-            await asyncio.sleep(0.005)
+        async with asyncio.timeout(5):
+            while webhook_gets(emulator) < 1:
+                await asyncio.sleep(0.005)
         await asyncio.sleep(0.05)  # now in the 0.5 s backoff
         started = time.monotonic()
         task.cancel()

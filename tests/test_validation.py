@@ -17,7 +17,10 @@ from ewh_webhooks.validation import _PLAIN_HTTPS, check_webhook_url
         ("https://example.com/hooks", False, None),
         ("https://example.com", False, None),
         ("https://example.com:8443/h?x=1#f", False, None),
-        ("https://user@example.com/h", False, None),
+        ("https://user@example.com/h", False, "carries credentials"),
+        ("https://alice:PASS@example.com/h", False, "carries credentials"),
+        ("https://example.com:99999/h", False, "not a valid URL"),
+        ("https://example.com:abc/h", False, "not a valid URL"),
         ("https://[2001:db8::1]/h", False, None),
         ("HTTPS://Example.COM/h", False, None),
         ("https://xn--bcher-kva.example/h", False, None),
@@ -47,6 +50,15 @@ def test_check_webhook_url(url: object, loopback: bool, fragment: str | None) ->
     else:
         with pytest.raises(InvalidArgumentError, match=fragment):
             check_webhook_url(url, allow_loopback_http=loopback)
+
+
+def test_credentials_are_accepted_on_request_and_never_shown() -> None:
+    url = "https://alice:PASS@example.com/h"
+    assert check_webhook_url(url, allow_credentials=True) == url
+    with pytest.raises(InvalidArgumentError) as caught:
+        check_webhook_url(url)
+    assert "PASS" not in str(caught.value)
+    assert "alice:***@example.com" in str(caught.value)
 
 
 def test_fast_path_accepts_only_what_urlsplit_accepts() -> None:

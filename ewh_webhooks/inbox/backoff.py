@@ -11,13 +11,13 @@ from typing import Any
 
 import attrs
 
-from .checks import check_seconds
+from ..validation import check_seconds
 
 __all__ = ["Backoff", "FailureDecision", "backoff_delay", "decide_failure"]
 
 
 def _seconds(_: object, attribute: attrs.Attribute[Any], value: Any) -> None:
-    check_seconds(f"Backoff.{attribute.name}", value, zero=attribute.name == "jitter")
+    check_seconds(value, f"Backoff.{attribute.name}", allow_zero=attribute.name == "jitter")
 
 
 @attrs.frozen(slots=True, kw_only=True)

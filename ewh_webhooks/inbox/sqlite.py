@@ -36,8 +36,8 @@ from pathlib import Path
 from typing import TypeVar
 
 from ..errors import InvalidArgumentError
+from ..validation import check_positive_int, check_seconds
 from . import sqlite_schema as sql
-from .checks import check_count, check_seconds
 from .protocol import ClaimedDelivery, DeadLetter, Delivery, InboxStats
 from .sqlite_writer import SQLiteWriter
 
@@ -74,10 +74,10 @@ class SQLiteInbox:
                 f"synchronous must be one of {', '.join(_SYNCHRONOUS)}, got {synchronous!r}"
             )
         self.path = Path(path)
-        self._lease = check_seconds("lease", lease)
+        self._lease = check_seconds(lease, "lease")
         self.synchronous = synchronous.upper()
-        self.busy_timeout = check_seconds("busy_timeout", busy_timeout, zero=True)
-        self.poll_interval = check_seconds("poll_interval", poll_interval)
+        self.busy_timeout = check_seconds(busy_timeout, "busy_timeout", allow_zero=True)
+        self.poll_interval = check_seconds(poll_interval, "poll_interval")
         self._clock = clock
         self._writer: SQLiteWriter | None = None
         # Claims waiting in this process, woken by a put here (other processes: polling).
@@ -124,8 +124,8 @@ class SQLiteInbox:
     async def claim(
         self, consumer: str, *, limit: int = 1, wait: float = 0.0
     ) -> list[ClaimedDelivery]:
-        check_count("limit", limit)
-        deadline = asyncio.get_running_loop().time() + check_seconds("wait", wait, zero=True)
+        check_positive_int(limit, "limit")
+        deadline = asyncio.get_running_loop().time() + check_seconds(wait, "wait", allow_zero=True)
         while True:
             # Register before looking, so a put between the look and the wait is not missed.
             waiter = asyncio.get_running_loop().create_future()
@@ -152,7 +152,7 @@ class SQLiteInbox:
         await self._run(partial(sql.ack, claimed=claimed, now=self._clock()))
 
     async def retry(self, claimed: ClaimedDelivery, *, delay: float, error: str) -> None:
-        delay = check_seconds("delay", delay, zero=True)
+        delay = check_seconds(delay, "delay", allow_zero=True)
         await self._run(
             partial(sql.retry, claimed=claimed, now=self._clock(), delay=delay, error=error)
         )
@@ -171,7 +171,7 @@ class SQLiteInbox:
         return await self._run(partial(sql.stats, now=self._clock()))
 
     async def dead_letters(self, *, limit: int = 100) -> list[DeadLetter]:
-        check_count("limit", limit)
+        check_positive_int(limit, "limit")
         return await self._run(partial(sql.dead_letters, limit=limit))
 
     async def replay_dead(self, delivery_ids: Iterable[str] | None = None) -> int:
@@ -184,7 +184,7 @@ class SQLiteInbox:
         return replayed
 
     async def purge(self, *, older_than: float) -> int:
-        older_than = check_seconds("older_than", older_than, zero=True)
+        older_than = check_seconds(older_than, "older_than", allow_zero=True)
         return await self._run(partial(sql.purge, before=self._clock() - older_than))
 
     async def aclose(self) -> None:

@@ -32,8 +32,8 @@ from collections.abc import Awaitable, Callable
 from ..errors import EWHError, InvalidArgumentError, InvalidEventError
 from ..events import WebhookEvent, decode_envelope, structure_event
 from ..routing import Router
+from ..validation import check_positive_int, check_seconds
 from .backoff import Backoff, decide_failure
-from .checks import check_count, check_seconds
 from .protocol import ClaimedDelivery, Inbox
 
 __all__ = ["InboxWorker"]
@@ -90,14 +90,14 @@ class InboxWorker:
             raise InvalidArgumentError("backoff must be a Backoff")
         self.inbox = inbox
         self.router = router
-        self.concurrency = check_count("concurrency", concurrency)
-        self.max_attempts = check_count("max_attempts", max_attempts)
+        self.concurrency = check_positive_int(concurrency, "concurrency")
+        self.max_attempts = check_positive_int(max_attempts, "max_attempts")
         self.backoff = backoff if backoff is not None else Backoff()
         self.handler_timeout = (
-            None if handler_timeout is None else check_seconds("handler_timeout", handler_timeout)
+            None if handler_timeout is None else check_seconds(handler_timeout, "handler_timeout")
         )
-        self.shutdown_timeout = check_seconds("shutdown_timeout", shutdown_timeout, zero=True)
-        self.poll_interval = check_seconds("poll_interval", poll_interval)
+        self.shutdown_timeout = check_seconds(shutdown_timeout, "shutdown_timeout", allow_zero=True)
+        self.poll_interval = check_seconds(poll_interval, "poll_interval")
         self.consumer = consumer or f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(3)}"
         self._on_error = on_error
         self._random = random

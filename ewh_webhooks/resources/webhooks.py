@@ -1,43 +1,71 @@
-"""`client.webhooks`: build each request, check arguments first, structure the answer."""
+"""`client.webhooks`: the typed API over the webhook endpoints.
+
+`Webhooks` implements `sync.WebhookStore`, the seam sync depends on. Every method
+takes `timeout=` (seconds or a `Timeout`) and `extra_headers=` for that call alone;
+`with_raw_response` gives the status, headers and request id as well.
+"""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Mapping
 from contextlib import aclosing
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from ..converter import (
-    structure_items,
-    structure_page,
-    structure_raw_page,
-    structure_webhook,
-    unstructure,
-)
-from ..errors import InvalidArgumentError
+import attrs
+
+from ..config import Timeout
+from ..context import RequestContext
+from ..converter import structure_items
 from ..models import Page, RawPage, Webhook, WebhookCreate, WebhookSpec, WebhookUpdate
-from ..pagination import PageRef, iterate_pages, page_url
-from ..sansio import decode_json
-from ..topics import KNOWN_TOPICS, check_topic
-from ..validation import check_page_args, check_secret, check_webhook_url, webhook_path
+from ..pagination import PageRef, iterate_pages
+from ..validation import check_page_args, check_positive_int
+from .calls import LIST_PATH, NO_OPTIONS, CallOptions, WebhookCalls, create_body, update_body
+from .raw import RawWebhooks
 
 if TYPE_CHECKING:
-    from ..client import EWHClient
     from ..sync import SyncProgress, SyncResult
 
-__all__ = ["Webhooks"]
+__all__ = ["DEFAULT_LIST_CONCURRENCY", "Webhooks"]
 
-LIST_PATH = "/webhooks/"
+# Pages in flight ahead of the one being read, once `count` is known: enough to hide
+# the latency of a slow server, few enough to leave the client's other slots free.
+DEFAULT_LIST_CONCURRENCY = 4
 
 
 class Webhooks:
     """CRUD, pagination and sync for the customer of the client it belongs to."""
 
-    def __init__(self, client: EWHClient) -> None:
-        self._client = client
+    __slots__ = ("calls", "context")
+
+    def __init__(self, context: RequestContext) -> None:
+        self.context = context
+        self.calls = WebhookCalls(context)
 
     @property
     def customer_code(self) -> str:
-        return self._client.customer_code
+        return self.context.customer
+
+    @property
+    def allows_loopback_http(self) -> bool:
+        return self.context.allows_loopback_http
+
+    @property
+    def max_in_flight(self) -> int:
+        return self.context.max_in_flight
+
+    @property
+    def with_raw_response(self) -> RawWebhooks:
+        """The same calls, answering `APIResponse` (`.parsed`, `.status`, `.headers`,
+        `.request_id`).
+
+        >>> response = await client.webhooks.with_raw_response.get(hook_id)
+        >>> response.status, response.request_id, response.parsed.url
+        """
+        return RawWebhooks(self.calls)
+
+    def for_customer(self, customer_code: str) -> Webhooks:
+        """The same calls for another customer of the same login."""
+        return Webhooks(attrs.evolve(self.context, customer=customer_code))
 
     async def list_page(
         self,
@@ -46,16 +74,16 @@ class Webhooks:
         limit: int = 50,
         sort: str | None = None,
         direction: str | None = None,
+        timeout: float | Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
     ) -> Page:
         """One page of webhooks (`page` is 1-based).
 
         >>> page = await client.webhooks.list_page(page=2, limit=100)
         >>> page.count, len(page.results), page.next
         """
-        check_page_args(page=page, limit=limit, sort=sort, direction=direction)
-        params = _list_params(page, limit, sort, direction)
-        response = await self._client._request("GET", LIST_PATH, params=params)
-        return structure_page(decode_json(response), what=f"GET {LIST_PATH} page {page}")
+        options = CallOptions(timeout, extra_headers)
+        return (await self.calls.list_page(page, limit, sort, direction, options))[1]
 
     async def list(
         self,
@@ -64,37 +92,43 @@ class Webhooks:
         sort: str | None = None,
         direction: str | None = None,
         prefetch: bool = True,
-        concurrency: int = 1,
+        concurrency: int | None = None,
+        timeout: float | Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
     ) -> AsyncIterator[Webhook]:
         """Every webhook, streamed page by page, in order.
 
-        The next page is fetched while you work on this one (`prefetch`). With
-        `concurrency` > 1 the pages after the first are fetched that many at a time
-        once the total is known. Memory holds a few pages, whatever the total.
+        Once page 1 gives the total, the pages it implies are fetched by number,
+        `concurrency` at a time (default 4, at most the client's `max_in_flight`;
+        1 for one request at a time), then the server's `next` says whether more
+        follow. With `prefetch` the next page is requested while you work on this
+        one. Memory holds a few pages, whatever the total. Pages are read at
+        slightly different times: a webhook created or deleted meanwhile may be
+        missed or seen twice, as with any page-number pagination (sync lists
+        everything first and ignores repeats).
 
-        >>> async for hook in client.webhooks.list(limit=100, concurrency=8):
+        >>> async for hook in client.webhooks.list(limit=100):
         ...     print(hook.topic, hook.url)
         """
         check_page_args(limit=limit, sort=sort, direction=direction)
-        if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
-            raise InvalidArgumentError(f"concurrency must be an integer >= 1, got {concurrency!r}")
-        client = self._client
-        base_url = client.base_url
+        if concurrency is None:
+            concurrency = min(DEFAULT_LIST_CONCURRENCY, self.max_in_flight)
+        check_positive_int(concurrency, "concurrency")
+        options = CallOptions(timeout, extra_headers)
+        calls = self.calls
 
         def by_number(number: int) -> str:
-            return page_url(base_url, LIST_PATH, _list_params(number, limit, sort, direction))
+            return calls.page_url(number, limit, sort, direction)
 
         async def fetch(ref: PageRef) -> RawPage:
-            path = ref.url[len(base_url) :] if ref.url.startswith(base_url) else ref.url
-            response = await client._request("GET", path, url=ref.url)
-            return structure_raw_page(decode_json(response), what=f"GET {path}")
+            return await calls.fetch_page(ref.url, options)
 
         pages = iterate_pages(
             fetch,
             first=PageRef(1, by_number(1)),
-            base_url=base_url,
+            base_url=self.context.base_url,
             by_number=by_number,
-            spawn=client._spawn,
+            spawn=self.context.spawn,
             prefetch=prefetch,
             concurrency=concurrency,
         )
@@ -103,10 +137,19 @@ class Webhooks:
                 for hook in structure_items(page.items, what=f"GET {LIST_PATH} results"):
                     yield hook
 
-    async def get(self, webhook_id: str) -> Webhook:
-        path = webhook_path(webhook_id)
-        response = await self._client._request("GET", path)
-        return structure_webhook(decode_json(response), what=f"GET {path} response")
+    async def get(
+        self,
+        webhook_id: str,
+        *,
+        timeout: float | Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+    ) -> Webhook:
+        """One webhook by id.
+
+        >>> hook = await client.webhooks.get("6caeff6d-cd72-4fde-9d02-0704514ad917")
+        """
+        options = CallOptions(timeout, extra_headers) if timeout or extra_headers else NO_OPTIONS
+        return (await self.calls.get(webhook_id, options))[1]
 
     async def create(
         self,
@@ -116,29 +159,34 @@ class Webhooks:
         action: str,
         hash_secret: str,
         validate_topic: bool = True,
+        allow_credentials: bool = False,
+        timeout: float | Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
     ) -> Webhook:
         """Create a webhook; the answer echoes `hash_secret` (kept out of repr).
+
+        Checked first: an https URL without credentials (`allow_credentials=True`
+        to send `user:password@` anyway), a non-empty secret, a documented topic
+        (`validate_topic=False` for one the vendor added later).
 
         >>> hook = await client.webhooks.create(
         ...     url="https://example.com/hooks", group="order", action="shipped",
         ...     hash_secret=secret)
         """
-        body = WebhookCreate(
-            url=check_webhook_url(url, allow_loopback_http=self._client._loopback),
+        body = create_body(
+            url=url,
             group=group,
             action=action,
-            hash_secret=check_secret(hash_secret),
+            hash_secret=hash_secret,
+            validate_topic=validate_topic,
+            allow_loopback_http=self.allows_loopback_http,
+            allow_credentials=allow_credentials,
         )
-        if validate_topic:
-            check_topic(group, action)
-        else:
-            _check_strings(group=group, action=action)
-        return await self._post(body)
+        return (await self.calls.post(body, CallOptions(timeout, extra_headers)))[1]
 
-    async def _post(self, body: WebhookCreate) -> Webhook:
-        """POST a body whose fields are already checked (by `create` or `check_specs`)."""
-        response = await self._client._request("POST", LIST_PATH, json_body=unstructure(body))
-        return structure_webhook(decode_json(response), what=f"POST {LIST_PATH} response")
+    async def create_checked(self, body: WebhookCreate) -> Webhook:
+        """POST a body whose fields are already checked (by `create_body` or sync)."""
+        return (await self.calls.post(body, NO_OPTIONS))[1]
 
     async def update(
         self,
@@ -149,34 +197,40 @@ class Webhooks:
         action: str | None = None,
         hash_secret: str | None = None,
         validate_topic: bool = True,
+        allow_credentials: bool = False,
+        timeout: float | Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
     ) -> Webhook:
-        """PATCH only the fields given.
+        """PATCH only the fields given. Sending `hash_secret` rotates the secret: the
+        vendor's update example does not show it, but its Go SDK sends it.
 
         >>> hook = await client.webhooks.update(hook.id, url="https://example.com/v2")
         """
-        path = webhook_path(webhook_id)
-        if url is not None:
-            check_webhook_url(url, allow_loopback_http=self._client._loopback)
-        if hash_secret is not None:
-            check_secret(hash_secret)
-        _check_strings(group=group, action=action)
-        if validate_topic:
-            _check_partial_topic(group, action)
-        body = WebhookUpdate(url=url, group=group, action=action, hash_secret=hash_secret)
-        if body.is_empty():
-            raise InvalidArgumentError(
-                "update() needs at least one of url, group, action, hash_secret"
-            )
-        return await self._patch(path, body)
+        body = update_body(
+            url=url,
+            group=group,
+            action=action,
+            hash_secret=hash_secret,
+            validate_topic=validate_topic,
+            allow_loopback_http=self.allows_loopback_http,
+            allow_credentials=allow_credentials,
+        )
+        return (await self.calls.patch(webhook_id, body, CallOptions(timeout, extra_headers)))[1]
 
-    async def _patch(self, path: str, body: WebhookUpdate) -> Webhook:
-        """PATCH a non-empty body whose fields are already checked."""
-        response = await self._client._request("PATCH", path, json_body=unstructure(body))
-        return structure_webhook(decode_json(response), what=f"PATCH {path} response")
+    async def update_checked(self, webhook_id: str, body: WebhookUpdate) -> Webhook:
+        """PATCH a non-empty body whose fields are already checked (sync's repurposing)."""
+        return (await self.calls.patch(webhook_id, body, NO_OPTIONS))[1]
 
-    async def delete(self, webhook_id: str) -> None:
-        """Delete a webhook (the API answers 204 No Content)."""
-        await self._client._request("DELETE", webhook_path(webhook_id))
+    async def delete(
+        self,
+        webhook_id: str,
+        *,
+        timeout: float | Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+    ) -> None:
+        """Delete a webhook (the API answers 204 No Content). A retry that finds it
+        gone, after an attempt that may have deleted it, counts as success."""
+        await self.calls.delete(webhook_id, CallOptions(timeout, extra_headers))
 
     async def sync(
         self,
@@ -193,45 +247,14 @@ class Webhooks:
 
         See `ewh_webhooks.sync` for the rules.
         """
-        from ..sync import sync_webhooks
+        from ..sync import SyncOptions, sync_webhooks
 
-        return await sync_webhooks(
-            self,
-            list(specs),
+        options = SyncOptions(
             prune=prune,
             dry_run=dry_run,
             concurrency=concurrency,
             resend_secrets=resend_secrets,
             validate_topic=validate_topic,
             on_progress=on_progress,
-            allow_loopback_http=self._client._loopback,
         )
-
-
-def _list_params(page: int, limit: int, sort: str | None, direction: str | None) -> dict[str, Any]:
-    return {"page": page, "limit": limit, "sort": sort, "direction": direction}
-
-
-def _check_strings(**values: object) -> None:
-    for name, value in values.items():
-        if value is not None and (not isinstance(value, str) or not value.strip()):
-            raise InvalidArgumentError(f"{name} must be a non-empty string, got {value!r}")
-
-
-_KNOWN_GROUPS = frozenset(t.split(".")[0] for t in KNOWN_TOPICS)
-_KNOWN_ACTIONS = frozenset(t.split(".")[1] for t in KNOWN_TOPICS)
-
-
-def _check_partial_topic(group: str | None, action: str | None) -> None:
-    """For a PATCH that changes only one half of the topic, check that half alone."""
-    if group is not None and action is not None:
-        check_topic(group, action)
-    elif group is not None and group not in _KNOWN_GROUPS:
-        raise InvalidArgumentError(
-            f"unknown webhook group {group!r} (known groups: {', '.join(sorted(_KNOWN_GROUPS))}); "
-            "pass validate_topic=False if the API has added it"
-        )
-    elif action is not None and action not in _KNOWN_ACTIONS:
-        raise InvalidArgumentError(
-            f"unknown webhook action {action!r}; pass validate_topic=False if the API has added it"
-        )
+        return await sync_webhooks(self, specs, options)

@@ -1,16 +1,18 @@
-"""The request loop shared by every client of one session: headers, auth, flow
-control, retries and logging around one `AiohttpTransport.send` per attempt."""
+"""The request loop shared by every client of one login: headers, auth, flow
+control, retries, hooks and logging around one `AiohttpTransport.send` per attempt.
+
+`RequestContext` (context.py) is how the rest of the SDK reaches it: a frozen value
+holding this loop plus the customer, retry policy and timeout of a call.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import os
-import random
-import time
-from collections.abc import Awaitable, Callable, Coroutine, Mapping
+from collections.abc import Coroutine, Mapping, Sequence
 from typing import Any, TypeVar
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlsplit
 
 import aiohttp
 import attrs
@@ -19,14 +21,28 @@ from . import _json
 from .auth import TokenManager
 from .config import Timeout, is_loopback_host
 from .converter import structure
-from .errors import APIConnectionError, InvalidArgumentError
+from .errors import (
+    APIConnectionError,
+    ClientClosedError,
+    InvalidArgumentError,
+    ResponseValidationError,
+)
 from .limits import RateLimiter, RequestGate
 from .models import Tokens
+from .observe import Hook, Hooks, RateLimitPause, RequestAttempt, TokenRenewal
 from .retry import RetryDecision, RetryPolicy, decide_retry, parse_retry_after
-from .sansio import Response, decode_json, error_from_response, user_agent
+from .runtime import Runtime
+from .sansio import (
+    Response,
+    build_url,
+    decode_json,
+    error_from_response,
+    request_headers,
+    user_agent,
+)
 from .transport import AiohttpTransport
 
-__all__ = ["ClientCore", "Credentials", "Runtime"]
+__all__ = ["LOGIN_PATH", "REFRESH_PATH", "Credentials", "RequestLoop"]
 
 log = logging.getLogger("ewh_webhooks")
 
@@ -37,24 +53,14 @@ REFRESH_PATH = "/wms/auth/refresh/"
 
 
 @attrs.frozen(slots=True, kw_only=True)
-class Runtime:
-    """Clock, sleep and randomness, injectable so tests never wait for real."""
-
-    clock: Callable[[], float] = time.monotonic
-    wall_clock: Callable[[], float] = time.time
-    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
-    random: Callable[[], float] = random.random
-
-
-@attrs.frozen(slots=True, kw_only=True)
 class Credentials:
     username: str
     password: str = attrs.field(repr=False)
     wms_code: str
 
 
-class ClientCore:
-    """One session, one login, one gate: shared by `EWHClient.for_customer` views."""
+class RequestLoop:
+    """One session, one login, one gate, shared by every view of one `EWHClient`."""
 
     def __init__(
         self,
@@ -68,17 +74,26 @@ class ClientCore:
         runtime: Runtime,
         auth_retry: RetryPolicy,
         auth_timeout: Timeout,
+        max_response_size: int,
+        hooks: Sequence[Hook] = (),
+        trace_configs: Sequence[aiohttp.TraceConfig] = (),
     ) -> None:
         self.base_url = base_url
         # Plain-http webhook URLs are allowed on loopback only when we talk to loopback.
         self.loopback = is_loopback_host(urlsplit(base_url).hostname)
-        # Login and refresh follow the settings of the client that made this core.
+        # Login and refresh follow the settings of the client that made this loop.
         self._auth_retry = auth_retry
         self._auth_timeout = auth_timeout
         self.runtime = runtime
-        self._credentials = credentials
+        self.credentials = credentials
         self._default_customer = default_customer
-        self.transport = AiohttpTransport(session, max_connections=max_in_flight)
+        self.hooks = Hooks(hooks)
+        self.transport = AiohttpTransport(
+            session,
+            max_connections=max_in_flight,
+            max_response_size=max_response_size,
+            trace_configs=trace_configs,
+        )
         self.gate = RequestGate(
             max_in_flight=max_in_flight,
             rate_limit=rate_limit,
@@ -90,6 +105,7 @@ class ClientCore:
             refresh=self._refresh,
             clock=runtime.clock,
             wall_clock=runtime.wall_clock,
+            on_renewal=self._on_renewal if self.hooks else None,
         )
         self._tasks: set[asyncio.Task[Any]] = set()
         self._base_headers = {
@@ -98,8 +114,12 @@ class ClientCore:
             "X-Wms-Code": credentials.wms_code,
         }
 
+    @property
+    def closed(self) -> bool:
+        return self.transport.closed
+
     async def _login(self) -> Tokens:
-        body = {"username": self._credentials.username, "password": self._credentials.password}
+        body = {"username": self.credentials.username, "password": self.credentials.password}
         return await self._auth_call(LOGIN_PATH, body, customer=None)
 
     async def _refresh(self, refresh_token: str) -> Tokens:
@@ -117,7 +137,19 @@ class ClientCore:
             retry=self._auth_retry,
             timeout=self._auth_timeout,
         )
-        return structure(decode_json(response), Tokens, what=f"POST {path} response")
+        tokens = structure(decode_json(response), Tokens, what=f"POST {path} response")
+        if not _header_safe(tokens.token):
+            # It goes into the Authorization header of every request: refuse it here,
+            # where the message can say what is wrong (never what the token is).
+            raise ResponseValidationError(
+                f"POST {path} returned a token that cannot be sent in a header"
+            )
+        return tokens
+
+    def _on_renewal(self, kind: str, elapsed: float, error: BaseException | None) -> None:
+        self.hooks.emit(
+            TokenRenewal(kind=kind, elapsed=elapsed, error=type(error).__name__ if error else None)
+        )
 
     async def request(
         self,
@@ -131,37 +163,59 @@ class ClientCore:
         json_body: Any = None,
         authenticated: bool = True,
         url: str | None = None,
+        route: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
     ) -> Response:
         """Send with retries; return the 2xx response or raise the mapped error.
 
         `path` is shown in logs and errors; `url` overrides the address (a `next`
-        link already checked to be on our origin).
+        link already checked to be on our origin); `route` is the path template
+        hooks see (`/webhooks/{id}/`).
         """
+        if self.transport.closed:
+            raise ClientClosedError("this client has been closed; create a new EWHClient")
         rt = self.runtime
         if url is None:
-            url = self.base_url + path
-            if params:
-                query = urlencode({k: v for k, v in params.items() if v is not None})
-                if query:
-                    url += "?" + query
-                    path += "?" + query
+            url, path = build_url(self.base_url, path, params)
+        route = route or path.partition("?")[0]
         body = None if json_body is None else _encode(json_body, method, path)
         request_id = os.urandom(16).hex()  # as unique as a uuid4, a tenth of the cost
-        headers = dict(self._base_headers)
-        headers["X-Request-Id"] = request_id
-        if customer is not None:
-            headers["X-Customer-Code"] = customer
-        if body is not None:
-            headers["Content-Type"] = "application/json"
         started = rt.clock()
         retries = 0
         reauthenticated = False
+        # Whether an earlier attempt may have been carried out by the server.
+        maybe_applied = False
+        hooks = self.hooks
+
+        def attempt(
+            status: int | None, decision: RetryDecision | None, error: str | None = None
+        ) -> RequestAttempt:
+            return RequestAttempt(
+                method=method,
+                route=route,
+                customer=customer,
+                attempt=retries + 1,
+                status=status,
+                elapsed=rt.clock() - sent_at,
+                request_id=request_id,
+                error=error,
+                retry=decision is not None and decision.retry,
+                retry_delay=decision.delay if decision is not None and decision.retry else None,
+                reason=decision.reason if decision is not None else "",
+            )
+
         while True:
-            token = None
-            if authenticated:
-                token = await self.auth.token()
-                headers["Authorization"] = f"Bearer {token}"
+            token = await self.auth.token() if authenticated else None
+            headers = request_headers(
+                self._base_headers,
+                request_id=request_id,
+                customer=customer,
+                token=token,
+                has_body=body is not None,
+                extra=extra_headers,
+            )
             attempt_timeout = _within_deadline(timeout, retry, rt.clock() - started)
+            sent_at = rt.clock()
             try:
                 async with self.gate:
                     sent_at = rt.clock()
@@ -191,35 +245,63 @@ class ClientCore:
                     request_sent=exc.request_sent,
                     rand=rt.random,
                 )
+                maybe_applied = maybe_applied or exc.request_sent
+                if hooks:
+                    hooks.emit(attempt(None, decision, type(exc).__name__))
                 if not decision.retry:
                     log.debug("%s %s not retried: %s", method, path, decision.reason)
                     raise
             else:
+                status = response.status
                 log.debug(
                     "%s %s -> %d in %.1f ms (attempt %d, request %s)",
                     method,
                     path,
-                    response.status,
+                    status,
                     (rt.clock() - sent_at) * 1000,
                     retries + 1,
                     request_id,
                 )
-                if 200 <= response.status < 300:
+                if 200 <= status < 300 or (status == 404 and method == "DELETE" and maybe_applied):
+                    # A DELETE that may have been applied by an earlier attempt: 404 now
+                    # means it was, not that it failed.
+                    if hooks:
+                        hooks.emit(attempt(status, None))
                     return response
-                if response.status == 401 and token is not None and not reauthenticated:
+                if status == 401 and token is not None and not reauthenticated:
                     reauthenticated = True
                     log.debug("%s %s got 401; renewing the token once", method, path)
+                    if hooks:
+                        hooks.emit(
+                            attempt(status, RetryDecision(True, 0.0, "401: renewing the token"))
+                        )
                     await self.auth.invalidate(token)
                     continue
-                decision = self._decide_on_status(response, retry, retries, rt.clock() - started)
-                if decision.retry and (
-                    response.status == 429 or _retry_after(response, rt) is not None
-                ):
+                retry_after = parse_retry_after(
+                    response.headers.get("Retry-After"), now=rt.wall_clock()
+                )
+                decision = decide_retry(
+                    retry,
+                    method=method,
+                    retries_done=retries,
+                    elapsed=rt.clock() - started,
+                    status=status,
+                    retry_after=retry_after,
+                    rand=rt.random,
+                )
+                maybe_applied = maybe_applied or status >= 500 or status == 408
+                if hooks:
+                    hooks.emit(attempt(status, decision))
+                if decision.retry and (status == 429 or retry_after is not None):
                     # The server is throttling this client, not this task: hold every task.
                     await self.gate.pause(decision.delay)
+                    if hooks:
+                        hooks.emit(
+                            RateLimitPause(seconds=decision.delay, status=status, route=route)
+                        )
                 if not decision.retry:
                     log.debug("%s %s not retried: %s", method, path, decision.reason)
-                    raise error_from_response(response, retry_after=_retry_after(response, rt))
+                    raise error_from_response(response, retry_after=retry_after)
             log.debug("%s %s retry in %.2fs (%s)", method, path, decision.delay, decision.reason)
             retries += 1
             # A shared pause (ours or another task's) counts towards this backoff.
@@ -227,24 +309,10 @@ class ClientCore:
             if own_wait > 0:
                 await rt.sleep(own_wait)
 
-    def _decide_on_status(
-        self, response: Response, retry: RetryPolicy, retries: int, elapsed: float
-    ) -> RetryDecision:
-        retry_after = _retry_after(response, self.runtime)
-        return decide_retry(
-            retry,
-            method=response.method,
-            retries_done=retries,
-            elapsed=elapsed,
-            status=response.status,
-            retry_after=retry_after,
-            rand=self.runtime.random,
-        )
-
-    def spawn(self, coro: Coroutine[Any, Any, T]) -> asyncio.Task[T]:
+    def spawn(self, coro: Coroutine[Any, Any, T], *, name: str | None = None) -> asyncio.Task[T]:
         """Run `coro` as a task owned by this client (page prefetches): `aclose()`
         cancels what is still running, so nothing outlives the session."""
-        task = asyncio.create_task(coro)
+        task = asyncio.create_task(coro, name=name)
         self._tasks.add(task)
         task.add_done_callback(self._forget)
         return task
@@ -262,7 +330,14 @@ class ClientCore:
             task.cancel()
         if tasks:
             await asyncio.gather(*tasks, return_exceptions=True)
+        await self.auth.aclose()
         await self.transport.aclose()
+        await self.gate.aclose()
+        await self.hooks.aclose()
+
+
+def _header_safe(value: str) -> bool:
+    return value.isprintable() and value.isascii() and bool(value)
 
 
 def _encode(json_body: Any, method: str, path: str) -> bytes:
@@ -273,10 +348,6 @@ def _encode(json_body: Any, method: str, path: str) -> bytes:
         raise InvalidArgumentError(
             f"{method} {path}: the body cannot be written as JSON ({type(exc).__name__})"
         ) from None
-
-
-def _retry_after(response: Response, rt: Runtime) -> float | None:
-    return parse_retry_after(response.headers.get("Retry-After"), now=rt.wall_clock())
 
 
 def _within_deadline(timeout: Timeout, retry: RetryPolicy, elapsed: float) -> Timeout:

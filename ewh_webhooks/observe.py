@@ -1,0 +1,110 @@
+"""Request hooks for services: one event per attempt, per token renewal and per
+shared pause, for metrics and tracing (OpenTelemetry spans, Prometheus counters:
+see the recipes in the documentation).
+
+    def on_event(event: ClientEvent) -> None:
+        if isinstance(event, RequestAttempt):
+            latency.labels(event.method, event.route, event.status).observe(event.elapsed)
+
+    client = EWHClient(..., hooks=[on_event])
+
+Events carry no secrets: no headers, no bodies, no tokens; paths are route
+templates (`/webhooks/{id}/`) so they make good metric labels. A hook that raises
+is logged and never breaks a request; a hook may also be a coroutine function.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+import attrs
+
+from .errors import InvalidArgumentError
+
+__all__ = ["ClientEvent", "Hook", "Hooks", "RateLimitPause", "RequestAttempt", "TokenRenewal"]
+
+log = logging.getLogger("ewh_webhooks")
+
+
+@attrs.frozen(slots=True, kw_only=True)
+class RequestAttempt:
+    """One attempt of one request, after its outcome is known.
+
+    `status` is None when no response came (`error` names the exception class);
+    `retry` says whether another attempt follows, after `retry_delay` seconds, and
+    `reason` why (or why not).
+    """
+
+    method: str
+    route: str
+    customer: str | None
+    attempt: int
+    status: int | None
+    elapsed: float
+    request_id: str
+    error: str | None = None
+    retry: bool = False
+    retry_delay: float | None = None
+    reason: str = ""
+
+
+@attrs.frozen(slots=True, kw_only=True)
+class TokenRenewal:
+    """A login or refresh (`kind`), its duration, and the error class if it failed."""
+
+    kind: str
+    elapsed: float
+    error: str | None = None
+
+
+@attrs.frozen(slots=True, kw_only=True)
+class RateLimitPause:
+    """The server throttled us (429 or Retry-After): every task waits `seconds`."""
+
+    seconds: float
+    status: int
+    route: str
+
+
+ClientEvent = RequestAttempt | TokenRenewal | RateLimitPause
+Hook = Callable[[ClientEvent], Awaitable[None] | None]
+
+
+class Hooks:
+    """Calls every hook with each event; a failing hook is logged, never raised."""
+
+    def __init__(self, hooks: Sequence[Hook] = ()) -> None:
+        hooks = tuple(hooks)
+        for hook in hooks:
+            if not callable(hook):
+                raise InvalidArgumentError(f"hooks must be callables, got {hook!r}")
+        self._hooks = hooks
+        self._pending: set[asyncio.Task[Any]] = set()
+
+    def __bool__(self) -> bool:
+        return bool(self._hooks)
+
+    def emit(self, event: ClientEvent) -> None:
+        for hook in self._hooks:
+            try:
+                result = hook(event)
+                if inspect.isawaitable(result):
+                    task = asyncio.ensure_future(result)
+                    self._pending.add(task)
+                    task.add_done_callback(self._finished)
+            except Exception:
+                log.exception("ewh_webhooks hook %r failed on %s", hook, type(event).__name__)
+
+    def _finished(self, task: asyncio.Future[Any]) -> None:
+        self._pending.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("ewh_webhooks hook failed", exc_info=task.exception())
+
+    async def aclose(self) -> None:
+        """Wait for hooks still running (coroutine hooks), so none outlives the client."""
+        if self._pending:
+            await asyncio.gather(*list(self._pending), return_exceptions=True)

@@ -1,0 +1,101 @@
+"""Keeping secrets out of what we show: URLs with credentials, JSON bodies with
+secret fields, and text that quotes them. Used wherever a body or a URL reaches a
+repr, a log line or an error message.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+__all__ = ["REDACTED", "SECRET_KEYS", "redact_json", "redact_text", "redact_url"]
+
+REDACTED = "***"
+# Field names whose values are secrets, in the API's bodies and in webhook URLs'
+# query strings (users put tokens there).
+SECRET_KEYS = frozenset(
+    {
+        "access_token",
+        "api_key",
+        "apikey",
+        "auth",
+        "authorization",
+        "hash_secret",
+        "key",
+        "password",
+        "refresh_token",
+        "secret",
+        "signature",
+        "sig",
+        "token",
+    }
+)
+# `"token": "abc"`, `token=abc`, `password: abc` in free text (an HTML or plain error page).
+_KEYS = "|".join(sorted((re.escape(k) for k in SECRET_KEYS), key=len, reverse=True))
+_TEXT_SECRET = re.compile(
+    r"""(?P<key>["']?(?:""" + _KEYS + r""")["']?\s*[:=]\s*)"""
+    r"""(?P<value>"[^"]*"|'[^']*'|[^\s,;&"'<>}]+)""",
+    re.IGNORECASE,
+)
+_MAX_DEPTH = 32
+
+
+def _is_secret_key(key: object) -> bool:
+    return isinstance(key, str) and key.lower() in SECRET_KEYS
+
+
+def redact_url(url: str) -> str:
+    """`https://alice:pw@host/h?token=t` -> `https://alice:***@host/h?token=***`.
+
+    A URL that cannot be parsed is shown as a placeholder rather than risk a leak.
+    """
+    if "@" not in url and "?" not in url:
+        return url  # the common case: nothing to hide
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        port = parts.port
+    except ValueError:
+        return "<unparseable URL>"
+    netloc = parts.netloc
+    if parts.username is not None or parts.password is not None:
+        if ":" in host:
+            host = f"[{host}]"
+        if port is not None:
+            host += f":{port}"
+        user = parts.username or ""
+        netloc = f"{user}:{REDACTED}@{host}" if parts.password is not None else f"{REDACTED}@{host}"
+    query = parts.query
+    if query:
+        pairs = parse_qsl(query, keep_blank_values=True)
+        if any(_is_secret_key(k) for k, _ in pairs):
+            query = urlencode(
+                [(k, REDACTED if _is_secret_key(k) else v) for k, v in pairs], safe="*"
+            )
+    return urlunsplit(parts._replace(netloc=netloc, query=query))
+
+
+def redact_json(value: Any, *, _depth: int = 0) -> Any:
+    """A copy of a parsed JSON value with secret fields replaced and URLs redacted."""
+    if _depth > _MAX_DEPTH:
+        return "..."
+    if isinstance(value, Mapping):
+        return {
+            key: REDACTED if _is_secret_key(key) else redact_json(item, _depth=_depth + 1)
+            for key, item in value.items()
+        }
+    if isinstance(value, list):
+        return [redact_json(item, _depth=_depth + 1) for item in value]
+    if isinstance(value, str) and "://" in value:
+        return redact_url(value)
+    return value
+
+
+def redact_text(text: str) -> str:
+    """Mask `key: value` / `key=value` pairs of secret keys, and URL credentials, in text."""
+    text = _TEXT_SECRET.sub(lambda m: m.group("key") + REDACTED, text)
+    if "://" in text and "@" in text:
+        text = re.sub(r"(\w+://)[^/\s@]*@", rf"\1{REDACTED}@", text)
+    return text

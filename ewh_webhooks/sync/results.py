@@ -1,0 +1,104 @@
+"""What a sync did: one result per write, one result per customer, and the error
+that gathers the failures."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import attrs
+
+from ..errors import EWHError
+from ..models import Webhook
+from .plan import SyncAction, SyncKind, SyncPlan
+
+__all__ = ["SyncError", "SyncItemResult", "SyncProgress", "SyncResult", "failure_text"]
+
+
+@attrs.frozen(slots=True, kw_only=True)
+class SyncItemResult:
+    """What happened to one action: `webhook` is the server's answer, `error` the failure."""
+
+    action: SyncAction
+    webhook: Webhook | None = None
+    error: Exception | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+SyncProgress = Callable[[SyncItemResult, int, int], None]
+"""`on_progress(item, done, total)`, called after each write finishes. If it raises,
+the error is logged and the sync goes on."""
+
+
+class SyncError(EWHError):
+    """Raised by `SyncResult.raise_for_errors()`; `.results` holds every failed result."""
+
+    def __init__(self, message: str, results: Sequence[SyncResult]) -> None:
+        super().__init__(message)
+        self.results = list(results)
+
+
+@attrs.frozen(slots=True, kw_only=True)
+class SyncResult:
+    """The outcome of one customer's sync. With `dry_run`, `items` is empty."""
+
+    customer: str
+    plan: SyncPlan
+    items: tuple[SyncItemResult, ...] = ()
+    dry_run: bool = False
+    # A failure before any write (listing the current webhooks, planning): nothing
+    # was changed for this customer.
+    error: Exception | None = None
+
+    def _count(self, kind: SyncKind) -> int:
+        return sum(1 for item in self.items if item.ok and item.action.kind is kind)
+
+    @property
+    def created(self) -> int:
+        return self._count(SyncKind.CREATE)
+
+    @property
+    def updated(self) -> int:
+        return self._count(SyncKind.UPDATE)
+
+    @property
+    def deleted(self) -> int:
+        return self._count(SyncKind.DELETE)
+
+    @property
+    def unchanged(self) -> int:
+        return len(self.plan.unchanged)
+
+    @property
+    def failed(self) -> tuple[SyncItemResult, ...]:
+        return tuple(item for item in self.items if not item.ok)
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and not self.failed
+
+    def summary(self) -> str:
+        if self.error is not None:
+            return f"{self.customer}: failed before any change: {self.error}"
+        if self.dry_run:
+            return f"{self.customer}: dry run: {self.plan.summary()}"
+        return (
+            f"{self.customer}: {self.created} created, {self.updated} updated, "
+            f"{self.deleted} deleted, {self.unchanged} unchanged, {len(self.failed)} failed"
+        )
+
+    def raise_for_errors(self) -> None:
+        if not self.ok:
+            raise SyncError(failure_text([self]), [self])
+
+
+def failure_text(results: Sequence[SyncResult]) -> str:
+    lines = []
+    for result in results:
+        if result.error is not None:
+            lines.append(result.summary())
+        for item in result.failed:
+            lines.append(f"{result.customer}: {item.action.describe()}: {item.error}")
+    return f"sync failed for {len(lines)} item(s):\n  " + "\n  ".join(lines)
