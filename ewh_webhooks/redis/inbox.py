@@ -25,8 +25,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from ..errors import InvalidArgumentError
-from ..inbox.checks import check_count, check_seconds
 from ..inbox.protocol import ClaimedDelivery, DeadLetter, Delivery, InboxStats
+from ..validation import check_positive_int, check_seconds
 from . import inbox_scripts as scripts
 from .connection import redact_url
 from .inbox_io import InboxRedis
@@ -92,15 +92,15 @@ class RedisInbox:
         max_connections: int = DEFAULT_MAX_CONNECTIONS,
     ) -> None:
         _check_name("name", name)
-        self._lease = check_seconds("lease", lease)
-        self._dedup_ttl = check_seconds("dedup_ttl", dedup_ttl)
+        self._lease = check_seconds(lease, "lease")
+        self._dedup_ttl = check_seconds(dedup_ttl, "dedup_ttl")
         self.name = name
         self._keys = InboxKeys.for_name(name)
         self._redis = InboxRedis(
             url,
             name=name,
-            timeout=check_seconds("timeout", timeout),
-            max_connections=check_count("max_connections", max_connections),
+            timeout=check_seconds(timeout, "timeout"),
+            max_connections=check_positive_int(max_connections, "max_connections"),
         )
 
     def __repr__(self) -> str:
@@ -126,8 +126,8 @@ class RedisInbox:
         self, consumer: str, *, limit: int = 1, wait: float = 0.0
     ) -> list[ClaimedDelivery]:
         _check_name("consumer", consumer)
-        check_count("limit", limit)
-        wait = check_seconds("wait", wait, zero=True)
+        check_positive_int(limit, "limit")
+        wait = check_seconds(wait, "wait", allow_zero=True)
         loop = asyncio.get_running_loop()
         deadline = loop.time() + wait
         while True:
@@ -184,7 +184,7 @@ class RedisInbox:
 
     async def retry(self, claimed: ClaimedDelivery, *, delay: float, error: str) -> None:
         token = _token(claimed)
-        delay = check_seconds("delay", delay, zero=True)
+        delay = check_seconds(delay, "delay", allow_zero=True)
         done = await self._redis.run(
             scripts.RETRY,
             [self._keys.stream, self._keys.delayed, self._keys.due],
@@ -246,7 +246,7 @@ class RedisInbox:
         return InboxStats(ready=ready, leased=leased, handled=handled, dead=dead)
 
     async def dead_letters(self, *, limit: int = 100) -> list[DeadLetter]:
-        check_count("limit", limit)
+        check_positive_int(limit, "limit")
         entries = await self._redis.xrange(self._keys.dead, "-", limit)
         return [dead_letter_from_fields(field_map(fields)) for _, fields in entries]
 
@@ -274,7 +274,7 @@ class RedisInbox:
         time): their handled record and their dedup key. Bodies are not kept once
         handled, so this frees little; handled records older than `dedup_ttl` go by
         themselves."""
-        age = to_ms(check_seconds("older_than", older_than, zero=True))
+        age = to_ms(check_seconds(older_than, "older_than", allow_zero=True))
         purged = 0
         while True:
             n: int = await self._redis.run(
