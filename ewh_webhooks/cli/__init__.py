@@ -16,7 +16,7 @@ from collections.abc import Sequence
 
 from .._version import __version__
 from ..errors import EWHError, InvalidArgumentError
-from . import commands
+from . import commands, inbox_commands
 
 __all__ = ["build_parser", "main"]
 
@@ -86,6 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("demo", parents=[common], help="a tour against the embedded emulator")
     p.add_argument("--count", type=int, default=60, help="webhooks to create")
+    inbox_commands.add_commands(sub, common)
     return parser
 
 

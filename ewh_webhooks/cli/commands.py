@@ -17,6 +17,7 @@ from ..errors import InvalidArgumentError
 from ..models import Webhook
 from ..signature import verify_signature
 from ..sync import SyncItemResult, SyncResult, sync_customers
+from . import inbox_commands
 from .specfile import load_spec_file
 
 __all__ = ["run"]
@@ -77,6 +78,8 @@ def _print_hooks(hooks: list[Webhook], as_json: bool) -> None:
 
 
 async def run(args: argparse.Namespace) -> int:
+    if args.command in inbox_commands.COMMANDS:
+        return await inbox_commands.run(args)
     if args.command == "verify":
         return _verify(args)
     if args.command == "emulator":
