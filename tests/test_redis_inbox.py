@@ -71,6 +71,31 @@ async def test_concurrent_puts_of_one_id_from_fifty_connections_store_one_entry(
     assert await raw.pttl("ewh:seen:same") > 0
 
 
+async def test_a_burst_of_puts_goes_out_in_a_few_pipelines_on_a_few_connections(
+    make: Callable[..., RedisInbox], raw: aioredis.Redis
+) -> None:
+    inbox = make()
+    before = len(await raw.client_list())
+    results = await asyncio.gather(*(inbox.put(delivery(f"d{i}")) for i in range(300)))
+    assert all(results)
+    assert len(await raw.client_list()) - before <= 2
+    assert await raw.xlen("ewh:stream") == 300
+
+
+async def test_a_put_whose_caller_gave_up_is_stored_and_the_others_are_unaffected(
+    make: Callable[..., RedisInbox], raw: aioredis.Redis
+) -> None:
+    inbox = make()
+    puts = [asyncio.ensure_future(inbox.put(delivery(f"d{i}"))) for i in range(10)]
+    await asyncio.sleep(0)
+    puts[3].cancel()
+    done = await asyncio.gather(*puts, return_exceptions=True)
+    assert isinstance(done[3], asyncio.CancelledError)
+    assert done[:3] + done[4:] == [True] * 9
+    assert await raw.xlen("ewh:stream") == 10  # the sender's retry will be a duplicate
+    assert not await inbox.put(delivery("d3"))
+
+
 async def test_put_writes_the_entry_and_its_dedup_key_with_the_ttl(
     make: Callable[..., RedisInbox], raw: aioredis.Redis
 ) -> None:

@@ -115,7 +115,7 @@ class RedisInbox:
     async def put(self, delivery: Delivery) -> bool:
         if not isinstance(delivery, Delivery):
             raise InvalidArgumentError(f"expected a Delivery, not {type(delivery).__name__}")
-        stored = await self._redis.run(
+        stored = await self._redis.run_batched(
             scripts.PUT,
             [self._keys.seen(delivery.delivery_id), self._keys.stream],
             [to_ms(self._dedup_ttl), *delivery_fields(delivery)],
