@@ -15,6 +15,7 @@ import redis.asyncio as aioredis
 from ewh_webhooks.errors import EWHError, InvalidArgumentError
 from ewh_webhooks.inbox import ClaimedDelivery, Delivery, Inbox, InboxStats
 from ewh_webhooks.redis import RedisInbox
+from ewh_webhooks.redis import inbox as redis_inbox
 from ewh_webhooks.redis.inbox import RedisInboxError
 
 from .inbox_contract import LEASE, InboxContract, MakeInbox, delivery, ids
@@ -289,6 +290,25 @@ async def test_purge_forgets_handled_records_and_their_dedup_keys(
     assert await inbox.purge(older_than=0) == 600
     assert await raw.zcard("ewh:handled") == 0
     assert await raw.keys("ewh:seen:*") == []
+
+
+async def test_purge_deletes_consumers_left_idle_by_gone_workers_but_none_with_leases(
+    make: Callable[..., RedisInbox], raw: aioredis.Redis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(redis_inbox, "CONSUMER_MAX_IDLE", 0.1)
+    inbox = make()
+    for i in "abc":
+        await inbox.put(delivery(i))
+    [held] = await inbox.claim("holds-a-lease")
+    [done] = await inbox.claim("gone")
+    await inbox.ack(done)
+    await asyncio.sleep(0.15)
+    [recent] = await inbox.claim("live")
+    await inbox.ack(recent)
+    await inbox.purge(older_than=0)
+    names = {c["name"] for c in await raw.xinfo_consumers("ewh:stream", "workers")}
+    assert names == {b"holds-a-lease", b"live"}
+    await inbox.ack(held)
 
 
 async def test_handled_records_older_than_the_dedup_window_go_by_themselves(

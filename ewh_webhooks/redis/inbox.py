@@ -58,6 +58,9 @@ DEFAULT_TIMEOUT = 5.0
 # Connections per process, as redis-py's BlockingConnectionPool: enough for a receiver
 # under a burst; more requests wait for one rather than fail.
 DEFAULT_MAX_CONNECTIONS = 50
+# A consumer (one per worker process) idle this long with nothing pending is gone:
+# live workers read at least every second.
+CONSUMER_MAX_IDLE = 3600.0
 # Due retries moved back to the stream per claim: bounds the work of one script call.
 _PROMOTE_BATCH = 100
 # Entries per round trip when listing dead letters or purging.
@@ -273,8 +276,14 @@ class RedisInbox:
         """Forget handled deliveries finished more than `older_than` seconds ago (Redis
         time): their handled record and their dedup key. Bodies are not kept once
         handled, so this frees little; handled records older than `dedup_ttl` go by
-        themselves."""
+        themselves. Also deletes the group's consumers left behind by worker processes
+        gone for longer (at least an hour) with nothing pending."""
         age = to_ms(check_seconds(older_than, "older_than", allow_zero=True))
+        await self._redis.run(
+            scripts.PRUNE_CONSUMERS,
+            [self._keys.stream],
+            [GROUP, max(age, to_ms(CONSUMER_MAX_IDLE))],
+        )
         purged = 0
         while True:
             n: int = await self._redis.run(

@@ -20,6 +20,7 @@ __all__ = [
     "EXTEND",
     "FAIL",
     "PURGE",
+    "PRUNE_CONSUMERS",
     "PUT",
     "RELEASE",
     "REPLAY",
@@ -288,5 +289,26 @@ for _, id in ipairs(ids) do
   redis.call('ZREM', KEYS[1], id)
 end
 return #ids
+""",
+)
+
+# KEYS: stream. ARGV: group, idle ms.
+# Every worker process joins the group under a name of its own, so a consumer is left
+# behind by each restart. Those idle that long with nothing pending are deleted; one
+# with pending entries never is (deleting it would drop its leases). Returns how many.
+PRUNE_CONSUMERS = Script.of(
+    "prune consumers",
+    """
+local consumers = redis.pcall('XINFO', 'CONSUMERS', KEYS[1], ARGV[1])
+if type(consumers) ~= 'table' or consumers.err then return 0 end
+local n = 0
+for _, c in ipairs(consumers) do
+  local name, pending, idle = field(c, 'name'), field(c, 'pending'), field(c, 'idle')
+  if pending == 0 and idle >= tonumber(ARGV[2]) then
+    redis.call('XGROUP', 'DELCONSUMER', KEYS[1], ARGV[1], name)
+    n = n + 1
+  end
+end
+return n
 """,
 )
