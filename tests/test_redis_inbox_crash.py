@@ -1,5 +1,6 @@
-"""Issue 16's crash test on Redis, with real processes: one receiver and three workers
-share a RedisInbox; one worker is SIGKILLed mid-handler. Every delivery that got a 2xx
+"""Issue 16's crash test on Redis, with real processes: one receiver (the CLI's
+`receive --inbox redis://... --workers 0`) and three worker processes share a
+RedisInbox; one worker is SIGKILLed mid-handler. Every delivery that got a 2xx
 is handled once its lease runs out, none is lost or handled twice; a handler that
 always fails leaves dead letters after max_attempts, and replay_dead brings them back."""
 
@@ -10,7 +11,7 @@ import json
 import signal
 import sys
 from collections import Counter
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import aiohttp
@@ -20,22 +21,25 @@ from ewh_webhooks import sign
 from ewh_webhooks.inbox import InboxStats
 from ewh_webhooks.redis import RedisInbox
 
+from .crash_handler import read_lines
+from .processes import receiver_process
 from .redis_inbox_processes import LEASE, MAX_ATTEMPTS
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "crash-test-secret"
 NAME = "crash"
 
+Spawn = Callable[..., Awaitable["Process"]]
+
 
 class Process:
     def __init__(self, proc: asyncio.subprocess.Process) -> None:
         self.proc = proc
 
-    async def ready(self) -> str:
+    async def ready(self) -> None:
         assert self.proc.stdout is not None
         line = await asyncio.wait_for(self.proc.stdout.readline(), 20)
         assert line.startswith(b"ready"), line
-        return line.decode().split()[-1]
 
     def kill(self, sig: int) -> None:
         if self.proc.returncode is None:
@@ -43,7 +47,7 @@ class Process:
 
 
 @pytest_asyncio.fixture
-async def spawn() -> AsyncIterator[Callable[..., asyncio.Future[Process]]]:
+async def spawn() -> AsyncIterator[Spawn]:
     started: list[Process] = []
 
     async def start(*args: str) -> Process:
@@ -54,7 +58,7 @@ async def spawn() -> AsyncIterator[Callable[..., asyncio.Future[Process]]]:
         started.append(Process(proc))
         return started[-1]
 
-    yield start  # type: ignore[misc]
+    yield start
     for process in started:
         process.kill(signal.SIGTERM)
     for process in started:
@@ -82,7 +86,7 @@ async def deliver(session: aiohttp.ClientSession, url: str, delivery_id: str, to
 
 
 def log_lines(log: Path) -> list[list[str]]:
-    return [line.split() for line in log.read_text().splitlines()] if log.exists() else []
+    return read_lines(str(log))
 
 
 async def until(condition: Callable[[], object], timeout: float = 20.0) -> None:
@@ -92,13 +96,27 @@ async def until(condition: Callable[[], object], timeout: float = 20.0) -> None:
 
 
 async def test_a_worker_killed_mid_handler_loses_nothing_and_dead_letters_replay(
-    redis_url: str, tmp_path: Path, spawn: Callable[..., asyncio.Future[Process]]
+    redis_url: str, tmp_path: Path, spawn: Spawn
 ) -> None:
     log, flag = tmp_path / "handled.log", tmp_path / "stock-service-up"
-    receiver = await spawn("receiver", redis_url, NAME, SECRET)
-    victim = await spawn("worker", redis_url, NAME, str(log), str(flag), "--hang")
-    url = f"http://127.0.0.1:{await receiver.ready()}/hooks"
-    await victim.ready()
+    victim = await spawn(redis_url, NAME, str(log), str(flag), "--hang")
+    env = {"EWH_HASH_SECRET": SECRET, "EWH_TEST_HANDLED_LOG": str(tmp_path / "unused")}
+    async with receiver_process(
+        redis_url, env=env, stderr=tmp_path / "receiver.err", workers=0, lease=LEASE,
+        extra=["--inbox-name", NAME],
+    ) as receiver:  # fmt: skip
+        await victim.ready()
+        await crash_a_worker_then_replay(receiver.url, redis_url, log, flag, victim, spawn)
+
+
+async def crash_a_worker_then_replay(
+    url: str,
+    redis_url: str,
+    log: Path,
+    flag: Path,
+    victim: Process,
+    spawn: Spawn,
+) -> None:
     inbox = RedisInbox(redis_url, name=NAME, lease=LEASE)
     orders = [f"order-{i:02}" for i in range(60)]
     stock = [f"stock-{i}" for i in range(5)]
@@ -107,9 +125,7 @@ async def test_a_worker_killed_mid_handler_loses_nothing_and_dead_letters_replay
             # The victim alone takes its 4 (its concurrency) and hangs in all of them.
             await asyncio.gather(*(deliver(session, url, i, "order.shipped") for i in orders[:8]))
             await until(lambda: sum(line[1] == "hang" for line in log_lines(log)) == 4)
-            healthy = [
-                await spawn("worker", redis_url, NAME, str(log), str(flag)) for _ in range(2)
-            ]
+            healthy = [await spawn(redis_url, NAME, str(log), str(flag)) for _ in range(2)]
             for worker in healthy:
                 await worker.ready()
             victim.kill(signal.SIGKILL)
@@ -140,7 +156,7 @@ async def test_a_worker_killed_mid_handler_loses_nothing_and_dead_letters_replay
         assert {d.attempts for d in letters} == {MAX_ATTEMPTS}
         assert all("stock service down" in d.error for d in letters)
 
-        flag.touch()
+        await asyncio.to_thread(flag.touch)
         assert await inbox.replay_dead() == len(stock)
         await until(lambda: set(done()) >= set(stock))
         replayed = [line for line in log_lines(log) if line[2] in stock]
