@@ -174,7 +174,7 @@ class RedisInbox:
 
     async def ack(self, claimed: ClaimedDelivery) -> None:
         token = _token(claimed)
-        await self._redis.run(
+        await self._redis.run_batched(
             scripts.ACK,
             [self._keys.stream, self._keys.handled],
             [

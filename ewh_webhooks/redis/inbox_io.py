@@ -99,7 +99,8 @@ class InboxRedis:
         self, script: Script, keys: Sequence[str | bytes], args: Sequence[Any]
     ) -> Any:
         """As `run`, but sent in one pipeline with the calls made meanwhile: far less
-        client CPU per call under load (the receiver's puts), and no wait when idle."""
+        client CPU per call under load (a receiver's puts, a worker's acks), and no
+        wait when idle."""
         state = self._loop_state()
         future: asyncio.Future[Any] = state.loop.create_future()
         state.queued.append((script, keys, args, future))
