@@ -230,15 +230,21 @@ class RedisInbox:
         self._check_held(done, "extend", claimed)
 
     def _check_held(self, done: int, what: str, claimed: ClaimedDelivery) -> None:
-        # The lease ran out and another worker holds the delivery now (or already finished
-        # it): its outcome decides, this one changes nothing.
-        if not done:
+        # The lease ran out and another worker holds the delivery now, or it is done
+        # with already (e.g. acknowledged while a renewal was on its way): the current
+        # holder's outcome decides, this one changes nothing.
+        if done == 1:
+            return
+        delivery_id = claimed.delivery.delivery_id
+        if done == 0:
+            log.debug("inbox %r: %s of delivery %s: already settled", self.name, what, delivery_id)
+        else:
             log.warning(
                 "inbox %r: %s of delivery %s ignored: its lease ran out and another "
                 "worker took it over",
                 self.name,
                 what,
-                claimed.delivery.delivery_id,
+                delivery_id,
             )
 
     async def stats(self) -> InboxStats:

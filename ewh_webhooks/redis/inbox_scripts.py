@@ -49,10 +49,13 @@ local function now_ms()
 end
 
 -- Is this lease still the one the caller holds? Same consumer, and nobody claimed
--- the entry since (a later claim raises its delivery count).
+-- the entry since (a later claim raises its delivery count). 1: held; 0: the entry is
+-- done with (acknowledged, retried, dead); -1: another claim holds it now.
 local function held(stream, group, id, consumer, deliveries)
   local p = redis.call('XPENDING', stream, group, id, id, 1)[1]
-  return p ~= nil and p[2] == consumer and p[4] == tonumber(deliveries)
+  if p == nil then return 0 end
+  if p[2] == consumer and p[4] == tonumber(deliveries) then return 1 end
+  return -1
 end
 
 local function field(fields, name)
@@ -170,7 +173,8 @@ RETRY = Script.of(
     "retry",
     """
 local stream, group, id = KEYS[1], ARGV[1], ARGV[2]
-if not held(stream, group, id, ARGV[3], ARGV[4]) then return 0 end
+local h = held(stream, group, id, ARGV[3], ARGV[4])
+if h ~= 1 then return h end
 local e = redis.call('XRANGE', stream, id, id)[1]
 if not e then
   redis.call('XACK', stream, group, id)
@@ -193,7 +197,8 @@ FAIL = Script.of(
     "fail",
     """
 local stream, group, id = KEYS[1], ARGV[1], ARGV[2]
-if not held(stream, group, id, ARGV[3], ARGV[4]) then return 0 end
+local h = held(stream, group, id, ARGV[3], ARGV[4])
+if h ~= 1 then return h end
 local e = redis.call('XRANGE', stream, id, id)[1]
 if not e then
   redis.call('XACK', stream, group, id)
@@ -216,7 +221,8 @@ return 1
 RELEASE = Script.of(
     "release",
     """
-if not held(KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4]) then return 0 end
+local h = held(KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4])
+if h ~= 1 then return h end
 redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[3], 0, ARGV[2], 'IDLE', ARGV[5],
            'RETRYCOUNT', tonumber(ARGV[4]) - 1, 'JUSTID')
 return 1
@@ -228,7 +234,8 @@ return 1
 EXTEND = Script.of(
     "extend",
     """
-if not held(KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4]) then return 0 end
+local h = held(KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4])
+if h ~= 1 then return h end
 redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[3], 0, ARGV[2], 'IDLE', 0, 'JUSTID')
 return 1
 """,
