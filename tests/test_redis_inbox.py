@@ -168,6 +168,19 @@ async def test_xautoclaim_hands_an_expired_lease_over_and_the_delivery_count_is_
     assert (pending["consumer"], pending["times_delivered"]) == (b"lives-too", 3)
 
 
+async def test_claims_do_not_walk_the_pending_list_while_no_lease_ran_out(
+    make: Callable[..., RedisInbox], raw: aioredis.Redis
+) -> None:
+    inbox = make()
+    await asyncio.gather(*(inbox.put(delivery(f"d{i}")) for i in range(300)))
+    assert len(await inbox.claim("w", limit=250)) == 250  # 250 leases held
+    await raw.config_resetstat()
+    for _ in range(10):
+        assert len(await inbox.claim("w", limit=5)) == 5
+    stats = await raw.info("commandstats")
+    assert "cmdstat_xautoclaim" not in stats  # one XPENDING IDLE per claim said "none"
+
+
 async def test_a_worker_whose_lease_ran_out_changes_nothing_but_may_still_ack(
     make: Callable[..., RedisInbox], caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -36,6 +36,7 @@ from .inbox_layout import (
     LeaseToken,
     RedisInboxError,
     block_seconds,
+    claimed_fields,
     dead_letter_from_fields,
     delivery_fields,
     delivery_from_fields,
@@ -140,7 +141,9 @@ class RedisInbox:
                 [GROUP, consumer, limit, to_ms(self._lease), _PROMOTE_BATCH],
             )
             if entries:
-                return self._claimed(consumer, [(e, c, fields) for e, fields, c in entries])
+                return self._claimed(
+                    consumer, [(row[0], row[1], claimed_fields(row[2:])) for row in entries]
+                )
             remaining = deadline - loop.time()
             if remaining <= 0:
                 return []
@@ -150,7 +153,7 @@ class RedisInbox:
                 self._keys.stream, GROUP, consumer, limit, to_ms(block)
             )
             if fresh:  # new entries: first claim of this entry
-                return self._claimed(consumer, [(e, 1, fields) for e, fields in fresh])
+                return self._claimed(consumer, [(e, 1, f) for e, f in fresh])
 
     def _claimed(
         self, consumer: str, rows: Iterable[tuple[bytes, int, Any]]

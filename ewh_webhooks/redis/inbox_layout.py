@@ -25,11 +25,13 @@ from ..errors import EWHError, InvalidArgumentError
 from ..inbox.protocol import DeadLetter, Delivery
 
 __all__ = [
+    "CLAIMED_FIELDS",
     "GROUP",
     "InboxKeys",
     "LeaseToken",
     "RedisInboxError",
     "block_seconds",
+    "claimed_fields",
     "dead_letter_from_fields",
     "delivery_fields",
     "delivery_from_fields",
@@ -40,6 +42,8 @@ __all__ = [
 ]
 
 GROUP = "workers"
+# The fields of a delivery's entry, in the order the claim script returns them.
+CLAIMED_FIELDS = (b"id", b"body", b"headers", b"received", b"attempts")
 
 
 class RedisInboxError(EWHError):
@@ -101,6 +105,12 @@ def delivery_fields(delivery: Delivery) -> list[bytes]:
         b"received", repr(float(delivery.received_at)).encode(),
         b"attempts", b"0",
     ]  # fmt: skip
+
+
+def claimed_fields(values: Sequence[bytes | None]) -> dict[bytes, bytes]:
+    """An entry's fields from the claim script's row (CLAIMED_FIELDS order, None for
+    a field the entry lacks)."""
+    return {k: v for k, v in zip(CLAIMED_FIELDS, values, strict=True) if v is not None}
 
 
 def field_map(fields: Any) -> dict[bytes, bytes]:

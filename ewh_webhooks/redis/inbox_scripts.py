@@ -99,7 +99,9 @@ return 1
 )
 
 # KEYS: stream, delayed, due. ARGV: group, consumer, limit, lease ms, promote batch.
-# Returns {{entry id, fields, delivery count}...}, ms until the next retry is due (-1: none).
+# Returns {{entry id, delivery count, id, body, headers, received, attempts}...} (the
+# fields in inbox_layout.CLAIMED_FIELDS' order, false where missing: fewer reply items
+# to parse than field/value pairs), and ms until the next retry is due (-1: none).
 CLAIM = Script.of(
     "claim",
     """
@@ -119,28 +121,38 @@ for _, id in ipairs(redis.call('ZRANGEBYSCORE', due, '-inf', now, 'LIMIT', 0, AR
 end
 
 local out = {}
+local function take(id, fields, deliveries)
+  local row = {id, deliveries}
+  for i, name in ipairs({'id', 'body', 'headers', 'received', 'attempts'}) do
+    row[i + 2] = field(fields, name) or false
+  end
+  out[#out + 1] = row
+end
+
 -- Leases that ran out (their worker died or stalled) pass to this consumer, which
--- raises their delivery count: the attempt is counted.
-local cursor = '0-0'
-repeat
+-- raises their delivery count: the attempt is counted. XAUTOCLAIM scans the pending
+-- list a few entries per call; XPENDING IDLE finds in one call whether any lease ran
+-- out at all (the usual answer is no) and where the scan should start.
+local first = redis.call('XPENDING', stream, group, 'IDLE', lease, '-', '+', 1)[1]
+local cursor = first and first[1] or '0-0'
+while cursor ~= '0-0' and #out < limit do
   local r = redis.call('XAUTOCLAIM', stream, group, consumer, lease, cursor,
                        'COUNT', limit - #out)
   cursor = r[1]
   for _, e in ipairs(r[2]) do
     if e[2] then  -- Redis 6.2 lists a deleted entry with no fields
-      local p = redis.call('XPENDING', stream, group, e[1], e[1], 1)[1]
-      out[#out + 1] = {e[1], e[2], p[4]}
+      take(e[1], e[2], redis.call('XPENDING', stream, group, e[1], e[1], 1)[1][4])
     else
       redis.call('XACK', stream, group, e[1])
     end
   end
-until cursor == '0-0' or #out >= limit
+end
 
 if #out < limit then
   local r = redis.call('XREADGROUP', 'GROUP', group, consumer, 'COUNT', limit - #out,
                        'STREAMS', stream, '>')
   if r then
-    for _, e in ipairs(r[1][2]) do out[#out + 1] = {e[1], e[2], 1} end
+    for _, e in ipairs(r[1][2]) do take(e[1], e[2], 1) end
   end
 end
 
