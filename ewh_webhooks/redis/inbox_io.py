@@ -22,10 +22,12 @@ from .inbox_scripts import Script
 
 __all__ = ["InboxRedis"]
 
-# Pipelines of batched scripts in flight at once. While one waits for Redis (which
-# with `appendfsync always` answers after its fsync), the calls arriving meanwhile
-# gather into the next: a group commit, as SQLiteInbox does for its transactions.
-_FLUSHERS = 2
+# Pipelines of batched scripts in flight at once: one. While it waits for Redis (which
+# with `appendfsync always` answers after its fsync, and reads nothing meanwhile), the
+# calls made gather into the next, which then costs one more fsync however large: a
+# group commit, as SQLiteInbox does for its transactions. A second pipeline in flight
+# would only wait behind the first and split the next batch in two.
+_FLUSHERS = 1
 
 _Call = tuple[Script, Sequence[str | bytes], Sequence[Any], "asyncio.Future[Any]"]
 
