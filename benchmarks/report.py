@@ -9,6 +9,8 @@ from typing import Any
 
 import aiohttp
 
+from .receiving import report_rows as receiving_rows
+
 
 def machine() -> str:
     cpu = "unknown CPU"
@@ -124,6 +126,7 @@ def report(r: dict[str, dict[str, Any]], runs: int) -> str:
                 "-",
             ),
         ]
+    rows += [("receiving", *row) for row in receiving_rows(r["receiving"])]
     lines = [
         "| benchmark | baseline | measured | ratio | target | steal |",
         "|---|---|---|---|---|---|",
@@ -148,6 +151,10 @@ Notes:
   the ideal leaves out. Row 4c is what sync adds to that floor (its one listing
   request, the spec checks, the plan and our request layer).
 - Row 6 counts CPU time, so steal barely moves it.
+- Row 8: the receiver runs in its own process with one InboxWorker handling every
+  stored event (as `receiver.setup(app)` does); the baseline runs the same handler in
+  background tasks, with nothing stored. Runs alternate between the two. With
+  synchronous=FULL each commit waits for an fsync; concurrent deliveries share one.
 - {json_note}
 - Steal is the share of CPU time the hypervisor gave to other guests while the
   benchmark ran. Ratios against a fixed ideal (rows 3, 4, 4b) rise with it; paired

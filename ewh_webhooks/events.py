@@ -94,7 +94,9 @@ def structure_event(
     except cattrs.BaseValidationError as exc:
         details = "; ".join(cattrs.transform_error(exc, path="event"))
         raise InvalidEventError(f"webhook event does not fit: {details}", body=envelope) from exc
-    return attrs.evolve(event, delivery_id=delivery_id or None, raw=envelope, attempt=attempt)
+    # An empty X-Webhook-Id is no id: deduplicating on "" would drop a different event.
+    delivery_id = delivery_id or None
+    return attrs.evolve(event, delivery_id=delivery_id, raw=envelope, attempt=attempt)
 
 
 def decode_envelope(body: bytes) -> Any:
@@ -133,6 +135,4 @@ def parse_event(
     """
     verify_signature(body, get_header(headers, SIGNATURE_HEADER), secret)
     envelope = decode_envelope(body)
-    # An empty X-Webhook-Id is no id: deduplicating on "" would drop a different event.
-    delivery_id = get_header(headers, DELIVERY_ID_HEADER) or None
-    return structure_event(envelope, delivery_id=delivery_id)
+    return structure_event(envelope, delivery_id=get_header(headers, DELIVERY_ID_HEADER))

@@ -7,6 +7,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import aiohttp
 import pytest
 import pytest_asyncio
 from aiohttp import web
@@ -193,3 +194,26 @@ async def test_the_emulators_signed_deliveries_go_through_the_inbox(inbox: SQLit
     assert [(e.topic, e.entity_id, e.delivery_id) for e in seen] == [
         ("order.shipped", "42", "evt-42")
     ]
+
+
+async def test_the_example_app_receives_into_a_sqlite_inbox(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import examples.receiver_app as example
+
+    monkeypatch.setenv("EWH_HASH_SECRET", SECRET)
+    monkeypatch.chdir(tmp_path)
+    runner = web.AppRunner(example.build_app(), access_log=None)
+    await runner.setup()
+    try:
+        await web.TCPSite(runner, "127.0.0.1", 0).start()
+        url = f"http://127.0.0.1:{runner.addresses[0][1]}/hooks"
+        body = envelope()
+        async with (
+            aiohttp.ClientSession() as session,
+            session.post(url, data=body, headers=signed(body)) as resp,
+        ):
+            assert resp.status == 200
+    finally:
+        await runner.cleanup()
+    assert (tmp_path / "events.sqlite3").is_file()

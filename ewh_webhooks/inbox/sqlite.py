@@ -48,6 +48,18 @@ T = TypeVar("T")
 _SYNCHRONOUS = ("FULL", "EXTRA", "NORMAL")
 
 
+def _check_delivery(delivery: object) -> None:
+    if not isinstance(delivery, Delivery):
+        raise InvalidArgumentError("put() takes a Delivery")
+    if not isinstance(delivery.delivery_id, str) or not delivery.delivery_id:
+        raise InvalidArgumentError("a delivery needs a non-empty string delivery_id")
+    if not isinstance(delivery.body, bytes | bytearray | memoryview):
+        raise InvalidArgumentError("a delivery's body must be the raw bytes received")
+    headers = delivery.headers
+    if not all(isinstance(k, str) and isinstance(v, str) for k, v in headers.items()):
+        raise InvalidArgumentError("a delivery's headers must map str to str")
+
+
 class SQLiteInbox:
     """The `Inbox` protocol over one SQLite file (created if missing).
 
@@ -90,7 +102,10 @@ class SQLiteInbox:
     def lease(self) -> float:
         return self._lease
 
-    def _connect(self) -> sqlite3.Connection:
+    def connect(self) -> sqlite3.Connection:
+        """A new connection to the inbox's file, set up as the inbox's own (WAL, the
+        `synchronous` setting, the busy timeout, the schema): for your own queries.
+        Close it when done; write nothing through it."""
         connection = sqlite3.connect(
             self.path, timeout=self.busy_timeout, isolation_level=None, check_same_thread=False
         )
@@ -105,12 +120,11 @@ class SQLiteInbox:
 
     async def _run(self, operation: Callable[[sqlite3.Connection], T]) -> T:
         if self._writer is None:
-            self._writer = SQLiteWriter(self._connect, name=f"ewh-inbox {self.path.name}")
+            self._writer = SQLiteWriter(self.connect, name=f"ewh-inbox {self.path.name}")
         return await self._writer.submit(operation)
 
     async def put(self, delivery: Delivery) -> bool:
-        if not isinstance(delivery, Delivery):
-            raise InvalidArgumentError("put() takes a Delivery")
+        _check_delivery(delivery)
         stored = await self._run(partial(sql.put, delivery=delivery, now=self._clock()))
         if stored:
             self._wake_waiters()

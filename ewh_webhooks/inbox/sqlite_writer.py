@@ -7,10 +7,9 @@ waiting to be stored at once. Everything queued while the previous commit was on
 goes into the next transaction, so the disk's fsync rate never caps how many
 deliveries per second are acknowledged, and the event loop never waits on SQLite.
 
-Each operation runs under its own SAVEPOINT: one that raises is undone alone and its
-caller gets the error, while the others in the batch commit. If the commit itself
-fails, every caller in the batch gets the error (nothing was stored, so nothing was
-acknowledged).
+If an operation raises, the batch is rolled back and its operations run again one
+transaction each, so the error reaches only its own caller. If a commit fails, its
+callers get the error: nothing of theirs was stored, so nothing was acknowledged.
 """
 
 from __future__ import annotations
@@ -123,29 +122,27 @@ class SQLiteWriter:
 def _run_batch(
     connection: sqlite3.Connection, batch: list[_Job[Any]]
 ) -> list[tuple[_Job[Any], Any, BaseException | None]]:
-    results: list[tuple[_Job[Any], Any, BaseException | None]] = []
+    """Run the batch in one transaction. If one operation raises, the transaction is
+    rolled back and each operation runs again in a transaction of its own, so that one
+    failure is that caller's alone (rare: the statements fail only on bad input)."""
     try:
         connection.execute("BEGIN IMMEDIATE")
-        for job in batch:
-            connection.execute("SAVEPOINT operation")
-            try:
-                value = job.operation(connection)
-            except Exception as exc:
-                connection.execute("ROLLBACK TO operation")
-                connection.execute("RELEASE operation")
-                results.append((job, None, exc))
-            else:
-                connection.execute("RELEASE operation")
-                results.append((job, value, None))
+        values = [job.operation(connection) for job in batch]
         connection.execute("COMMIT")
-    except Exception as exc:  # BEGIN (busy past the timeout), COMMIT (disk full, I/O)
-        if connection.in_transaction:
-            try:
-                connection.execute("ROLLBACK")
-            except sqlite3.Error:
-                log.exception("rolling back a failed inbox batch failed")
-        return [(job, None, exc) for job in batch]
-    return results
+    except Exception as exc:  # BEGIN (busy past the timeout), an operation, COMMIT (I/O)
+        _rollback(connection)
+        if len(batch) == 1:
+            return [(batch[0], None, exc)]
+        return [result for job in batch for result in _run_batch(connection, [job])]
+    return [(job, value, None) for job, value in zip(batch, values, strict=True)]
+
+
+def _rollback(connection: sqlite3.Connection) -> None:
+    if connection.in_transaction:
+        try:
+            connection.execute("ROLLBACK")
+        except sqlite3.Error:
+            log.exception("rolling back a failed inbox batch failed")
 
 
 def _deliver(results: list[tuple[_Job[Any], Any, BaseException | None]]) -> None:
