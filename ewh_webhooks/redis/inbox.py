@@ -119,7 +119,7 @@ class RedisInbox:
     async def put(self, delivery: Delivery) -> bool:
         if not isinstance(delivery, Delivery):
             raise InvalidArgumentError(f"expected a Delivery, not {type(delivery).__name__}")
-        stored = await self._redis.run_batched(
+        stored = await self._redis.run(
             scripts.PUT,
             [self._keys.seen(delivery.delivery_id), self._keys.stream],
             [to_ms(self._dedup_ttl), *delivery_fields(delivery)],
@@ -177,7 +177,7 @@ class RedisInbox:
 
     async def ack(self, claimed: ClaimedDelivery) -> None:
         token = _token(claimed)
-        await self._redis.run_batched(
+        await self._redis.run(
             scripts.ACK,
             [self._keys.stream, self._keys.handled],
             [

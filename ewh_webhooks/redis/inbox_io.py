@@ -90,19 +90,20 @@ class InboxRedis:
             f"{type(exc).__name__}: {detail}"
         )
 
-    async def run(self, script: Script, keys: Sequence[str | bytes], args: Sequence[Any]) -> Any:
+    async def _run_alone(
+        self, script: Script, keys: Sequence[str | bytes], args: Sequence[Any]
+    ) -> Any:
         async with self._client(f"{script.name} failed") as client:
             try:
                 return await client.evalsha(script.sha, len(keys), *keys, *args)
             except NoScriptError:  # a restarted or another Redis: EVAL caches it again
                 return await client.eval(script.source, len(keys), *keys, *args)
 
-    async def run_batched(
-        self, script: Script, keys: Sequence[str | bytes], args: Sequence[Any]
-    ) -> Any:
-        """As `run`, but sent in one pipeline with the calls made meanwhile: far less
-        client CPU per call under load (a receiver's puts, a worker's acks), and no
-        wait when idle."""
+    async def run(self, script: Script, keys: Sequence[str | bytes], args: Sequence[Any]) -> Any:
+        """Run `script`, in one pipeline with the calls made meanwhile by this process:
+        its receiver's puts, its workers' claims and acks. Every write of the process
+        then reaches Redis in one go and shares one fsync; far less client CPU per call
+        under load, and no wait when idle."""
         state = self._loop_state()
         future: asyncio.Future[Any] = state.loop.create_future()
         state.queued.append((script, keys, args, future))
@@ -145,7 +146,7 @@ class InboxRedis:
             results: list[Any] = await pipe.execute(raise_on_error=False)
         for i, result in enumerate(results):
             if isinstance(result, NoScriptError):  # a restarted Redis: EVAL caches it
-                results[i] = await self.run(*calls[i][:3])
+                results[i] = await self._run_alone(*calls[i][:3])
             elif isinstance(result, RedisError):
                 results[i] = self.error(f"{calls[i][0].name} failed", result)
         return results
