@@ -10,7 +10,13 @@ and appends it to the stream (XADD), so a redelivery racing the first is never s
 twice nor dropped. Workers read through one consumer group: XREADGROUP leases new
 entries, XAUTOCLAIM takes over entries whose lease (the pending entry's idle time) ran
 out, and the group's delivery count gives the attempt number. Every state change is
-one script (`inbox_scripts.py`); the keys are described in `inbox_layout.py`.
+one script (`inbox_scripts.py`); the keys are described in `inbox_layout.py`. The
+scripts a process runs meanwhile go out in one pipeline (`inbox_io.py`), so a burst of
+deliveries costs Redis one fsync, not one each.
+
+A worker whose lease ran out (another took the delivery over) can no longer retry,
+fail, release or extend it: the delivery count is a fencing token. It may still
+acknowledge it: its handler did succeed, and the delivery is then done.
 
 Durability is Redis's: with AOF and `appendfsync always`, Redis answers a write only
 after it reached the disk, and `put` returns only after that answer (README, "Redis
@@ -28,6 +34,7 @@ from ..errors import InvalidArgumentError
 from ..inbox.protocol import ClaimedDelivery, DeadLetter, Delivery, InboxStats
 from ..validation import check_positive_int, check_seconds
 from . import inbox_scripts as scripts
+from . import inbox_upkeep_scripts as upkeep
 from .connection import redact_url
 from .inbox_io import InboxRedis
 from .inbox_layout import (
@@ -36,13 +43,16 @@ from .inbox_layout import (
     LeaseToken,
     RedisInboxError,
     block_seconds,
+    check_name,
     claimed_fields,
+    claimed_token,
     dead_letter_from_fields,
     delivery_fields,
     delivery_from_fields,
     encode_error,
     encode_text,
     field_map,
+    id_set,
     to_ms,
 )
 
@@ -56,8 +66,9 @@ DEFAULT_DEDUP_TTL = 24 * 3600.0
 # The sender waits 10 s for its answer: a Redis that hangs must fail a put well before,
 # so that the receiver answers 503 in time and the sender retries.
 DEFAULT_TIMEOUT = 5.0
-# Connections per process, as redis-py's BlockingConnectionPool: enough for a receiver
-# under a burst; more requests wait for one rather than fail.
+# Connections per process: one carries the pipeline of scripts, the others the blocking
+# reads of claims waiting for deliveries; beyond it, callers wait for one (as with
+# redis-py's BlockingConnectionPool) rather than fail.
 DEFAULT_MAX_CONNECTIONS = 50
 # A consumer (one per worker process) idle this long with nothing pending is gone:
 # live workers read at least every second.
@@ -66,12 +77,6 @@ CONSUMER_MAX_IDLE = 3600.0
 _PROMOTE_BATCH = 100
 # Entries per round trip when listing dead letters or purging.
 _BATCH = 500
-
-
-def _token(claimed: ClaimedDelivery) -> LeaseToken:
-    if not isinstance(claimed, ClaimedDelivery):
-        raise InvalidArgumentError(f"expected a ClaimedDelivery, not {type(claimed).__name__}")
-    return LeaseToken.parse(claimed.token)
 
 
 class RedisInbox:
@@ -95,7 +100,7 @@ class RedisInbox:
         timeout: float = DEFAULT_TIMEOUT,
         max_connections: int = DEFAULT_MAX_CONNECTIONS,
     ) -> None:
-        _check_name("name", name)
+        check_name("name", name)
         self._lease = check_seconds(lease, "lease")
         self._dedup_ttl = check_seconds(dedup_ttl, "dedup_ttl")
         self.name = name
@@ -129,7 +134,7 @@ class RedisInbox:
     async def claim(
         self, consumer: str, *, limit: int = 1, wait: float = 0.0
     ) -> list[ClaimedDelivery]:
-        _check_name("consumer", consumer)
+        check_name("consumer", consumer)
         check_positive_int(limit, "limit")
         wait = check_seconds(wait, "wait", allow_zero=True)
         loop = asyncio.get_running_loop()
@@ -176,7 +181,7 @@ class RedisInbox:
         return claimed
 
     async def ack(self, claimed: ClaimedDelivery) -> None:
-        token = _token(claimed)
+        token = claimed_token(claimed)
         await self._redis.run(
             scripts.ACK,
             [self._keys.stream, self._keys.handled],
@@ -189,7 +194,7 @@ class RedisInbox:
         )
 
     async def retry(self, claimed: ClaimedDelivery, *, delay: float, error: str) -> None:
-        token = _token(claimed)
+        token = claimed_token(claimed)
         delay = check_seconds(delay, "delay", allow_zero=True)
         done = await self._redis.run(
             scripts.RETRY,
@@ -206,7 +211,7 @@ class RedisInbox:
         self._check_held(done, "retry", claimed)
 
     async def fail(self, claimed: ClaimedDelivery, *, error: str) -> None:
-        token = _token(claimed)
+        token = claimed_token(claimed)
         done = await self._redis.run(
             scripts.FAIL,
             [self._keys.stream, self._keys.dead],
@@ -215,7 +220,7 @@ class RedisInbox:
         self._check_held(done, "fail", claimed)
 
     async def release(self, claimed: ClaimedDelivery) -> None:
-        token = _token(claimed)
+        token = claimed_token(claimed)
         done = await self._redis.run(
             scripts.RELEASE,
             [self._keys.stream],
@@ -224,7 +229,7 @@ class RedisInbox:
         self._check_held(done, "release", claimed)
 
     async def extend(self, claimed: ClaimedDelivery) -> None:
-        token = _token(claimed)
+        token = claimed_token(claimed)
         done = await self._redis.run(
             scripts.EXTEND,
             [self._keys.stream],
@@ -253,7 +258,7 @@ class RedisInbox:
     async def stats(self) -> InboxStats:
         k = self._keys
         ready, leased, handled, dead = await self._redis.run(
-            scripts.STATS, [k.stream, k.delayed, k.dead, k.handled], [GROUP, to_ms(self._lease)]
+            upkeep.STATS, [k.stream, k.delayed, k.dead, k.handled], [GROUP, to_ms(self._lease)]
         )
         return InboxStats(ready=ready, leased=leased, handled=handled, dead=dead)
 
@@ -263,7 +268,7 @@ class RedisInbox:
         return [dead_letter_from_fields(field_map(fields)) for _, fields in entries]
 
     async def replay_dead(self, delivery_ids: Iterable[str] | None = None) -> int:
-        wanted = None if delivery_ids is None else _id_set(delivery_ids)
+        wanted = None if delivery_ids is None else id_set(delivery_ids)
         replayed, start = 0, "-"
         while True:
             entries = await self._redis.xrange(self._keys.dead, start, _BATCH)
@@ -277,7 +282,7 @@ class RedisInbox:
             ]
             if chosen:
                 replayed += await self._redis.run(
-                    scripts.REPLAY, [self._keys.dead, self._keys.stream], chosen
+                    upkeep.REPLAY, [self._keys.dead, self._keys.stream], chosen
                 )
             start = "(" + entries[-1][0].decode()
 
@@ -289,14 +294,14 @@ class RedisInbox:
         gone for longer (at least an hour) with nothing pending."""
         age = to_ms(check_seconds(older_than, "older_than", allow_zero=True))
         await self._redis.run(
-            scripts.PRUNE_CONSUMERS,
+            upkeep.PRUNE_CONSUMERS,
             [self._keys.stream],
             [GROUP, max(age, to_ms(CONSUMER_MAX_IDLE))],
         )
         purged = 0
         while True:
             n: int = await self._redis.run(
-                scripts.PURGE, [self._keys.handled], [self._keys.seen_prefix, age, _BATCH]
+                upkeep.PURGE, [self._keys.handled], [self._keys.seen_prefix, age, _BATCH]
             )
             purged += n
             if n < _BATCH:
@@ -304,24 +309,3 @@ class RedisInbox:
 
     async def aclose(self) -> None:
         await self._redis.aclose()
-
-
-def _check_name(what: str, name: object) -> None:
-    # Redis takes any bytes, but a name that cannot be UTF-8 or has blanks at its ends
-    # is a mistake; say so before any request.
-    if isinstance(name, str) and name and name == name.strip():
-        try:
-            name.encode()
-            return
-        except UnicodeEncodeError:
-            pass
-    raise InvalidArgumentError(f"{what} must be a non-empty UTF-8 name, not {name!r}")
-
-
-def _id_set(delivery_ids: Iterable[str]) -> set[str]:
-    if isinstance(delivery_ids, str):
-        raise InvalidArgumentError("delivery_ids must be a collection of ids, not one string")
-    ids = set(delivery_ids)
-    if not all(isinstance(i, str) for i in ids):
-        raise InvalidArgumentError("delivery_ids must be strings")
-    return ids

@@ -16,13 +16,13 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import attrs
 
 from ..errors import EWHError, InvalidArgumentError
-from ..inbox.protocol import DeadLetter, Delivery
+from ..inbox.protocol import ClaimedDelivery, DeadLetter, Delivery
 
 __all__ = [
     "CLAIMED_FIELDS",
@@ -31,6 +31,8 @@ __all__ = [
     "LeaseToken",
     "RedisInboxError",
     "block_seconds",
+    "check_name",
+    "claimed_token",
     "claimed_fields",
     "dead_letter_from_fields",
     "delivery_fields",
@@ -38,6 +40,7 @@ __all__ = [
     "encode_error",
     "encode_text",
     "field_map",
+    "id_set",
     "to_ms",
 ]
 
@@ -224,3 +227,30 @@ def block_seconds(remaining: float, due_in: float | None, lease: float) -> float
         wait = min(wait, due_in)
     # XREADGROUP's BLOCK 0 means "forever": never ask for less than 1 ms.
     return max(wait, 0.001)
+
+
+def claimed_token(claimed: ClaimedDelivery) -> LeaseToken:
+    if not isinstance(claimed, ClaimedDelivery):
+        raise InvalidArgumentError(f"expected a ClaimedDelivery, not {type(claimed).__name__}")
+    return LeaseToken.parse(claimed.token)
+
+
+def check_name(what: str, name: object) -> None:
+    # Redis takes any bytes, but a name that cannot be UTF-8 or has blanks at its ends
+    # is a mistake; say so before any request.
+    if isinstance(name, str) and name and name == name.strip():
+        try:
+            name.encode()
+            return
+        except UnicodeEncodeError:
+            pass
+    raise InvalidArgumentError(f"{what} must be a non-empty UTF-8 name, not {name!r}")
+
+
+def id_set(delivery_ids: Iterable[str]) -> set[str]:
+    if isinstance(delivery_ids, str):
+        raise InvalidArgumentError("delivery_ids must be a collection of ids, not one string")
+    ids = set(delivery_ids)
+    if not all(isinstance(i, str) for i in ids):
+        raise InvalidArgumentError("delivery_ids must be strings")
+    return ids
