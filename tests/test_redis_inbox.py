@@ -422,6 +422,26 @@ def test_bad_settings_are_refused(args: tuple[object, ...], match: str) -> None:
         RedisInbox(*args)  # type: ignore[arg-type]
 
 
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [("dedup_ttl", 0), ("timeout", -1.0), ("max_connections", 1), ("max_connections", 2.0)],
+)
+def test_bad_options_are_refused(option: str, value: object) -> None:
+    with pytest.raises(InvalidArgumentError, match=option):
+        RedisInbox("redis://x", **{option: value})  # type: ignore[arg-type]
+
+
+async def test_a_claim_waiting_for_deliveries_never_holds_up_a_put(
+    make: Callable[..., RedisInbox],
+) -> None:
+    inbox = make(max_connections=2)  # one for the pipeline, one for a blocking read
+    waiting = asyncio.ensure_future(inbox.claim("w", wait=5.0))
+    await asyncio.sleep(0.05)
+    async with asyncio.timeout(0.5):  # a blocking read slice lasts up to a second
+        assert await inbox.put(delivery("a"))
+    assert ids(await waiting) == ["a"]
+
+
 async def test_bad_arguments_are_refused_before_redis_is_asked() -> None:
     inbox = RedisInbox("redis://127.0.0.1:1/0")  # nothing listens there
     with pytest.raises(InvalidArgumentError, match="Delivery"):

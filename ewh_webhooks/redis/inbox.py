@@ -109,7 +109,7 @@ class RedisInbox:
             url,
             name=name,
             timeout=check_seconds(timeout, "timeout"),
-            max_connections=check_positive_int(max_connections, "max_connections"),
+            max_connections=_check_connections(max_connections),
         )
 
     def __repr__(self) -> str:
@@ -309,3 +309,11 @@ class RedisInbox:
 
     async def aclose(self) -> None:
         await self._redis.aclose()
+
+
+def _check_connections(value: object) -> int:
+    # One for the pipeline of scripts, at least one for a claim's blocking read.
+    count = check_positive_int(value, "max_connections")
+    if count < 2:
+        raise InvalidArgumentError(f"max_connections must be at least 2, got {value!r}")
+    return count

@@ -37,15 +37,19 @@ class _LoopState:
 
     def __init__(self, loop: asyncio.AbstractEventLoop, max_connections: int) -> None:
         self.loop = loop
-        # redis-py's pool raises once its connections are all in use; a burst of
-        # deliveries waits here for one instead (what BlockingConnectionPool does).
-        self.gate = asyncio.Semaphore(max_connections)
+        # redis-py's pool raises once its connections are all in use; blocking reads
+        # wait here for one instead (what BlockingConnectionPool does). The pipeline has
+        # a connection of its own: claims waiting for deliveries never hold up a put.
+        self.gate = asyncio.Semaphore(max_connections - _FLUSHERS)
         self.queued: list[_Call] = []
         self.flushing = 0
         self.tasks: set[asyncio.Task[None]] = set()  # strong references while they run
 
 
 class InboxRedis:
+    """Scripts, blocking reads and ranges for one `RedisInbox`, on at most
+    `max_connections` (>= 2) connections per process."""
+
     def __init__(self, url: str, *, name: str, timeout: float, max_connections: int) -> None:
         self.name = name
         self._max_connections = max_connections
@@ -72,8 +76,8 @@ class InboxRedis:
         return self._state
 
     @contextlib.asynccontextmanager
-    async def _client(self, what: str) -> AsyncIterator[aioredis.Redis]:
-        async with self._loop_state().gate:
+    async def _client(self, what: str, *, gated: bool = True) -> AsyncIterator[aioredis.Redis]:
+        async with self._loop_state().gate if gated else contextlib.nullcontext():
             try:
                 yield self._conn.client()
             except RedisError as exc:
@@ -139,7 +143,7 @@ class InboxRedis:
             state.flushing -= 1
 
     async def _pipeline(self, calls: list[_Call]) -> list[Any]:
-        async with self._client(f"{calls[0][0].name} failed") as client:
+        async with self._client(f"{calls[0][0].name} failed", gated=False) as client:
             pipe = client.pipeline(transaction=False)
             for script, keys, args, _ in calls:
                 pipe.evalsha(script.sha, len(keys), *keys, *args)
