@@ -12,13 +12,14 @@ import pytest
 import pytest_asyncio
 import redis.asyncio as aioredis
 
+from ewh_webhooks import Router, WebhookReceiver
 from ewh_webhooks.errors import EWHError, InvalidArgumentError
 from ewh_webhooks.inbox import ClaimedDelivery, Delivery, Inbox, InboxStats
-from ewh_webhooks.redis import RedisInbox
+from ewh_webhooks.redis import RedisInbox, RedisStoreError
 from ewh_webhooks.redis import inbox as redis_inbox
-from ewh_webhooks.redis.inbox import RedisInboxError
 
 from .inbox_contract import LEASE, InboxContract, MakeInbox, delivery, ids
+from .receiver_helpers import SECRET, envelope, serve, signed
 from .redis_server import RedisServer
 
 
@@ -372,7 +373,7 @@ async def test_a_redis_that_is_down_raises_our_error_with_the_password_redacted(
             inbox.dead_letters,
         ]
         for call in calls:
-            with pytest.raises(RedisInboxError) as caught:
+            with pytest.raises(RedisStoreError) as caught:
                 await call()
             assert isinstance(caught.value, EWHError)
             message = str(caught.value)
@@ -381,6 +382,25 @@ async def test_a_redis_that_is_down_raises_our_error_with_the_password_redacted(
             assert "Connection" in message
     finally:
         await inbox.aclose()
+
+
+async def test_a_receiver_answers_503_while_redis_is_down_and_200_once_it_is_back(
+    redis_server_factory: Callable[[], RedisServer],
+) -> None:
+    server = redis_server_factory()
+    inbox = RedisInbox(server.url, timeout=1.0)
+    receiver = WebhookReceiver(secret=SECRET, router=Router(), inbox=inbox, workers=0)
+    body = envelope()
+    async with serve(receiver) as served:
+        assert await served.post(body, signed(body, "evt-1")) == (200, {"status": "accepted"})
+        server.stop()
+        status, answer = await served.post(body, signed(body, "evt-2"))
+        assert (status, answer["retry_after"]) == (503, "5")  # nothing acknowledged
+        server.start()
+        assert await served.post(body, signed(body, "evt-2")) == (200, {"status": "accepted"})
+        assert await served.post(body, signed(body, "evt-1")) == (200, {"status": "duplicate"})
+    assert sorted(ids(await inbox.claim("w", limit=5))) == ["evt-1", "evt-2"]
+    await inbox.aclose()
 
 
 async def test_after_a_redis_restart_the_inbox_reconnects_and_kept_its_data(

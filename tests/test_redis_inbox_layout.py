@@ -8,10 +8,10 @@ from hypothesis import strategies as st
 
 from ewh_webhooks.errors import InvalidArgumentError
 from ewh_webhooks.inbox import Delivery
+from ewh_webhooks.redis.connection import RedisStoreError
 from ewh_webhooks.redis.inbox_layout import (
     InboxKeys,
     LeaseToken,
-    RedisInboxError,
     block_seconds,
     dead_letter_from_fields,
     delivery_fields,
@@ -84,11 +84,11 @@ def test_seconds_become_milliseconds_rounded_up(seconds: float, ms: int) -> None
 def test_fields_come_as_a_flat_list_or_a_mapping() -> None:
     assert field_map([b"a", b"1", b"b", b"2"]) == {b"a": b"1", b"b": b"2"}
     assert field_map({b"a": b"1"}) == {b"a": b"1"}
-    with pytest.raises(RedisInboxError, match="odd"):
+    with pytest.raises(RedisStoreError, match="odd"):
         field_map([b"a"])
-    with pytest.raises(RedisInboxError, match="decode_responses"):
+    with pytest.raises(RedisStoreError, match="decode_responses"):
         field_map({"a": "1"})
-    with pytest.raises(RedisInboxError, match="NoneType"):
+    with pytest.raises(RedisStoreError, match="NoneType"):
         field_map(None)
 
 
@@ -114,7 +114,7 @@ def test_an_entry_not_written_by_the_inbox_gets_a_clear_error(
     change: dict[bytes, bytes | None], match: str
 ) -> None:
     fields = {**GOOD, **change}
-    with pytest.raises(RedisInboxError, match=match):
+    with pytest.raises(RedisStoreError, match=match):
         delivery_from_fields({k: v for k, v in fields.items() if v is not None})
 
 

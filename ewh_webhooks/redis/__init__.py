@@ -15,11 +15,17 @@ from ..errors import EWHError
 
 # Each backend adds `from .module import Name` under `if TYPE_CHECKING:` here when it lands.
 if TYPE_CHECKING:
+    from .connection import RedisStoreError
     from .inbox import RedisInbox
 
-__all__ = ["RedisDedupStore", "RedisInbox", "RedisRateLimit"]
+__all__ = ["RedisDedupStore", "RedisInbox", "RedisRateLimit", "RedisStoreError"]
 
-_EXPORTS = {"RedisDedupStore": "dedup", "RedisInbox": "inbox", "RedisRateLimit": "rate_limit"}
+_EXPORTS = {
+    "RedisDedupStore": "dedup",
+    "RedisInbox": "inbox",
+    "RedisRateLimit": "rate_limit",
+    "RedisStoreError": "connection",
+}
 
 try:
     import redis.asyncio  # noqa: F401

@@ -35,13 +35,12 @@ from ..inbox.protocol import ClaimedDelivery, DeadLetter, Delivery, InboxStats
 from ..validation import check_positive_int, check_seconds
 from . import inbox_scripts as scripts
 from . import inbox_upkeep_scripts as upkeep
-from .connection import redact_url
+from .connection import RedisStoreError, redact_url
 from .inbox_io import InboxRedis
 from .inbox_layout import (
     GROUP,
     InboxKeys,
     LeaseToken,
-    RedisInboxError,
     block_seconds,
     check_name,
     claimed_fields,
@@ -56,7 +55,7 @@ from .inbox_layout import (
     to_ms,
 )
 
-__all__ = ["DEFAULT_DEDUP_TTL", "RedisInbox", "RedisInboxError"]
+__all__ = ["DEFAULT_DEDUP_TTL", "RedisInbox"]
 
 log = logging.getLogger("ewh_webhooks.inbox")
 
@@ -87,7 +86,7 @@ class RedisInbox:
     `dedup_ttl`: seconds a delivery id is remembered (a redelivery within it is not
     stored again). `timeout`: seconds for connecting and for each Redis answer.
     `max_connections`: Redis connections this process opens at most.
-    Every Redis failure raises `RedisInboxError`, with the URL's password redacted.
+    Every Redis failure raises `RedisStoreError`, with the URL's password redacted.
     """
 
     def __init__(
@@ -167,7 +166,7 @@ class RedisInbox:
         for entry_id, deliveries, fields in rows:
             try:
                 delivery, carried = delivery_from_fields(field_map(fields))
-            except RedisInboxError as exc:
+            except RedisStoreError as exc:
                 # Not written by us: leave it leased (it comes back after the lease, and
                 # is logged again) rather than stop every worker on it or drop it.
                 log.error("inbox %r: stream entry %r skipped: %s", self.name, entry_id, exc)

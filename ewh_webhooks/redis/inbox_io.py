@@ -1,6 +1,6 @@
 """The one place where `RedisInbox` talks to Redis: scripts run by SHA, at most
 `max_connections` commands in flight per process, concurrent puts sent together in
-one pipeline, and every Redis failure turned into `RedisInboxError` with the URL's
+one pipeline, and every Redis failure turned into `RedisStoreError` with the URL's
 password redacted."""
 
 from __future__ import annotations
@@ -9,16 +9,14 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
-from urllib.parse import urlsplit
 
 import redis.asyncio as aioredis
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
 from redis.exceptions import NoScriptError, RedisError, ResponseError
 
-from .connection import RedisConnection, redact_url
-from .inbox_layout import RedisInboxError
-from .inbox_scripts import Script
+from .connection import REDIS_ERRORS, RedisConnection, RedisStoreError
+from .inbox_scripts import InboxScript
 
 __all__ = ["InboxRedis"]
 
@@ -29,7 +27,7 @@ __all__ = ["InboxRedis"]
 # would only wait behind the first and split the next batch in two.
 _FLUSHERS = 1
 
-_Call = tuple[Script, Sequence[str | bytes], Sequence[Any], "asyncio.Future[Any]"]
+_Call = tuple[InboxScript, Sequence[str | bytes], Sequence[Any], "asyncio.Future[Any]"]
 
 
 class _LoopState:
@@ -80,30 +78,24 @@ class InboxRedis:
         async with self._loop_state().gate if gated else contextlib.nullcontext():
             try:
                 yield self._conn.client()
-            except RedisError as exc:
+            except REDIS_ERRORS as exc:
                 raise self.error(what, exc) from exc
 
-    def error(self, what: str, exc: BaseException) -> RedisInboxError:
-        detail = str(exc)
-        # redis-py does not put the password in its messages; make sure of it.
-        password = _password(self.url)
-        if password:
-            detail = detail.replace(password, "***")
-        return RedisInboxError(
-            f"Redis inbox {self.name!r} at {redact_url(self.url)}: {what}: "
-            f"{type(exc).__name__}: {detail}"
-        )
+    def error(self, what: str, exc: BaseException) -> RedisStoreError:
+        return RedisStoreError(f"inbox {self.name!r}: {what}: {self._conn.describe(exc)}")
 
     async def _run_alone(
-        self, script: Script, keys: Sequence[str | bytes], args: Sequence[Any]
+        self, script: InboxScript, keys: Sequence[str | bytes], args: Sequence[Any]
     ) -> Any:
         async with self._client(f"{script.name} failed") as client:
             try:
                 return await client.evalsha(script.sha, len(keys), *keys, *args)
             except NoScriptError:  # a restarted or another Redis: EVAL caches it again
-                return await client.eval(script.source, len(keys), *keys, *args)
+                return await client.eval(script.text, len(keys), *keys, *args)
 
-    async def run(self, script: Script, keys: Sequence[str | bytes], args: Sequence[Any]) -> Any:
+    async def run(
+        self, script: InboxScript, keys: Sequence[str | bytes], args: Sequence[Any]
+    ) -> Any:
         """Run `script`, in one pipeline with the calls made meanwhile by this process:
         its receiver's puts, its workers' claims and acks. Every write of the process
         then reaches Redis in one go and shares one fsync; far less client CPU per call
@@ -151,7 +143,7 @@ class InboxRedis:
         for i, result in enumerate(results):
             if isinstance(result, NoScriptError):  # a restarted Redis: EVAL caches it
                 results[i] = await self._run_alone(*calls[i][:3])
-            elif isinstance(result, RedisError):
+            elif isinstance(result, REDIS_ERRORS):
                 results[i] = self.error(f"{calls[i][0].name} failed", result)
         return results
 
@@ -183,10 +175,3 @@ class InboxRedis:
             await self._conn.aclose()
         except RedisError as exc:
             raise self.error("closing failed", exc) from exc
-
-
-def _password(url: str) -> str | None:
-    try:
-        return urlsplit(url).password
-    except ValueError:
-        return None

@@ -21,15 +21,15 @@ from typing import Any
 
 import attrs
 
-from ..errors import EWHError, InvalidArgumentError
+from ..errors import InvalidArgumentError
 from ..inbox.protocol import ClaimedDelivery, DeadLetter, Delivery
+from .connection import RedisStoreError
 
 __all__ = [
     "CLAIMED_FIELDS",
     "GROUP",
     "InboxKeys",
     "LeaseToken",
-    "RedisInboxError",
     "block_seconds",
     "check_name",
     "claimed_token",
@@ -47,12 +47,6 @@ __all__ = [
 GROUP = "workers"
 # The fields of a delivery's entry, in the order the claim script returns them.
 CLAIMED_FIELDS = (b"id", b"body", b"headers", b"received", b"attempts")
-
-
-class RedisInboxError(EWHError):
-    """Redis failed (down, refused, timed out, lost data) or holds something that is not
-    ours. The message carries the URL with its password redacted; a receiver answers 503
-    when a delivery could not be stored, so the sender retries."""
 
 
 @attrs.frozen(slots=True)
@@ -123,12 +117,12 @@ def field_map(fields: Any) -> dict[bytes, bytes]:
         pairs = list(fields.items())
     elif isinstance(fields, Sequence) and not isinstance(fields, str | bytes):
         if len(fields) % 2:
-            raise RedisInboxError("a stream entry has an odd number of field items")
+            raise RedisStoreError("a stream entry has an odd number of field items")
         pairs = list(zip(fields[::2], fields[1::2], strict=True))
     else:
-        raise RedisInboxError(f"a stream entry's fields are a {type(fields).__name__}")
+        raise RedisStoreError(f"a stream entry's fields are a {type(fields).__name__}")
     if not all(isinstance(k, bytes) and isinstance(v, bytes) for k, v in pairs):
-        raise RedisInboxError("a stream entry's fields are not bytes (decode_responses?)")
+        raise RedisStoreError("a stream entry's fields are not bytes (decode_responses?)")
     return dict(pairs)
 
 
@@ -136,11 +130,11 @@ def _text(fields: Mapping[bytes, bytes], name: bytes) -> str:
     try:
         return fields[name].decode("utf-8", "surrogatepass")
     except KeyError:
-        raise RedisInboxError(
+        raise RedisStoreError(
             f"a stream entry has no {name.decode()!r} field: not written by RedisInbox"
         ) from None
     except UnicodeDecodeError:
-        raise RedisInboxError(f"a stream entry's {name.decode()!r} is not UTF-8") from None
+        raise RedisStoreError(f"a stream entry's {name.decode()!r} is not UTF-8") from None
 
 
 def _number(fields: Mapping[bytes, bytes], name: bytes) -> float:
@@ -148,9 +142,9 @@ def _number(fields: Mapping[bytes, bytes], name: bytes) -> float:
     try:
         value = float(text)
     except ValueError:
-        raise RedisInboxError(f"a stream entry's {name.decode()!r} is not a number") from None
+        raise RedisStoreError(f"a stream entry's {name.decode()!r} is not a number") from None
     if not math.isfinite(value):
-        raise RedisInboxError(f"a stream entry's {name.decode()!r} is not finite")
+        raise RedisStoreError(f"a stream entry's {name.decode()!r} is not finite")
     return value
 
 
@@ -158,7 +152,7 @@ def delivery_from_fields(fields: Mapping[bytes, bytes]) -> tuple[Delivery, int]:
     """The delivery an entry holds, and the attempts made before this entry was added
     (carried along by a retry; 0 for a new or replayed delivery)."""
     if b"body" not in fields:
-        raise RedisInboxError("a stream entry has no 'body' field: not written by RedisInbox")
+        raise RedisStoreError("a stream entry has no 'body' field: not written by RedisInbox")
     try:
         headers = json.loads(_text(fields, b"headers"))
     except json.JSONDecodeError:
@@ -166,7 +160,7 @@ def delivery_from_fields(fields: Mapping[bytes, bytes]) -> tuple[Delivery, int]:
     if not isinstance(headers, dict) or not all(
         isinstance(k, str) and isinstance(v, str) for k, v in headers.items()
     ):
-        raise RedisInboxError("a stream entry's 'headers' is not a JSON object of strings")
+        raise RedisStoreError("a stream entry's 'headers' is not a JSON object of strings")
     delivery = Delivery(
         delivery_id=_text(fields, b"id"),
         body=fields[b"body"],
@@ -175,7 +169,7 @@ def delivery_from_fields(fields: Mapping[bytes, bytes]) -> tuple[Delivery, int]:
     )
     attempts = _number(fields, b"attempts")
     if attempts < 0 or attempts != int(attempts):
-        raise RedisInboxError("a stream entry's 'attempts' is not a count")
+        raise RedisStoreError("a stream entry's 'attempts' is not a count")
     return delivery, int(attempts)
 
 

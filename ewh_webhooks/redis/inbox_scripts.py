@@ -12,23 +12,17 @@ re-adds the delivery as a new entry carrying what was spent) + that delivery cou
 
 from __future__ import annotations
 
-import hashlib
+from .connection import LuaScript
 
-import attrs
-
-__all__ = ["ACK", "CLAIM", "EXTEND", "FAIL", "PUT", "RELEASE", "RETRY", "Script"]
+__all__ = ["ACK", "CLAIM", "EXTEND", "FAIL", "PUT", "RELEASE", "RETRY", "InboxScript"]
 
 
-@attrs.frozen(slots=True)
-class Script:
-    name: str
-    source: str
-    sha: str
+class InboxScript(LuaScript):
+    """A `LuaScript` with the inbox's Lua functions in front, and a name for messages."""
 
-    @classmethod
-    def of(cls, name: str, source: str) -> Script:
-        source = _PRELUDE + source
-        return cls(name, source, hashlib.sha1(source.encode()).hexdigest())
+    def __init__(self, name: str, body: str) -> None:
+        super().__init__(_PRELUDE + body)
+        self.name = name
 
 
 _PRELUDE = """
@@ -78,7 +72,7 @@ end
 # KEYS: seen key, stream. ARGV: dedup ttl ms, then the entry's fields.
 # The dedup key and the entry are written together or not at all: a redelivery racing
 # the first finds the key and stores nothing; a crash cannot keep one without the other.
-PUT = Script.of(
+PUT = InboxScript(
     "put",
     """
 if not redis.call('SET', KEYS[1], '1', 'NX', 'PX', ARGV[1]) then return 0 end
@@ -91,7 +85,7 @@ return 1
 # Returns {{entry id, delivery count, id, body, headers, received, attempts}...} (the
 # fields in inbox_layout.CLAIMED_FIELDS' order, false where missing: fewer reply items
 # to parse than field/value pairs), and ms until the next retry is due (-1: none).
-CLAIM = Script.of(
+CLAIM = InboxScript(
     "claim",
     """
 local stream, delayed, due = KEYS[1], KEYS[2], KEYS[3]
@@ -154,7 +148,7 @@ return {out, -1}
 # KEYS: stream, handled. ARGV: group, entry id, delivery id, how long to keep handled ms.
 # Whoever finishes the handler acknowledges, even if its lease ran out meanwhile: the
 # delivery was handled. Returns 0 when the entry was already done with.
-ACK = Script.of(
+ACK = InboxScript(
     "ack",
     """
 if redis.call('XACK', KEYS[1], ARGV[1], ARGV[2]) == 0 then return 0 end
@@ -170,7 +164,7 @@ return 1
 # KEYS: stream, delayed, due. ARGV: group, entry id, consumer, deliveries, delay ms, error.
 # The delivery leaves the stream for the delayed stream, carrying the attempts made so
 # far; CLAIM moves it back once its due time (Redis time) has come.
-RETRY = Script.of(
+RETRY = InboxScript(
     "retry",
     """
 local stream, group, id = KEYS[1], ARGV[1], ARGV[2]
@@ -194,7 +188,7 @@ return 1
 )
 
 # KEYS: stream, dead. ARGV: group, entry id, consumer, deliveries, error.
-FAIL = Script.of(
+FAIL = InboxScript(
     "fail",
     """
 local stream, group, id = KEYS[1], ARGV[1], ARGV[2]
@@ -219,7 +213,7 @@ return 1
 # KEYS: stream. ARGV: group, entry id, consumer, deliveries, lease ms.
 # Back to the group unstarted: idle for a whole lease, so the next CLAIM takes it over
 # at once, and its delivery count lowered by one, which that claim raises again.
-RELEASE = Script.of(
+RELEASE = InboxScript(
     "release",
     """
 local h = held(KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4])
@@ -232,7 +226,7 @@ return 1
 
 # KEYS: stream. ARGV: group, entry id, consumer, deliveries.
 # JUSTID keeps the delivery count (no attempt counted); IDLE 0 restarts the lease.
-EXTEND = Script.of(
+EXTEND = InboxScript(
     "extend",
     """
 local h = held(KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4])

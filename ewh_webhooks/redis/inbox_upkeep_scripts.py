@@ -3,12 +3,12 @@ dead letters, purging handled records, and deleting consumers left behind."""
 
 from __future__ import annotations
 
-from .inbox_scripts import Script
+from .inbox_scripts import InboxScript
 
 __all__ = ["PRUNE_CONSUMERS", "PURGE", "REPLAY", "STATS"]
 
 # KEYS: dead, stream. ARGV: dead entry ids. Attempts start again from 0.
-REPLAY = Script.of(
+REPLAY = InboxScript(
     "replay",
     """
 local n = 0
@@ -30,7 +30,7 @@ return n
 # KEYS: stream, delayed, dead, handled. ARGV: group, lease ms.
 # Returns {ready, leased, handled, dead}. A lease that ran out counts as ready: any
 # worker may take it now.
-STATS = Script.of(
+STATS = InboxScript(
     "stats",
     """
 local stream, group = KEYS[1], ARGV[1]
@@ -52,7 +52,7 @@ return {waiting + expired + redis.call('XLEN', KEYS[2]), pending - expired,
 # KEYS: handled. ARGV: seen key prefix, age ms, batch.
 # Forgets handled ids finished longer ago than the age: their handled record and their
 # dedup key (as on SQLite, a purged id is no longer deduplicated). Returns how many.
-PURGE = Script.of(
+PURGE = InboxScript(
     "purge",
     """
 local cutoff = now_ms() - tonumber(ARGV[2])
@@ -69,7 +69,7 @@ return #ids
 # Every worker process joins the group under a name of its own, so a consumer is left
 # behind by each restart. Those idle that long with nothing pending are deleted; one
 # with pending entries never is (deleting it would drop its leases). Returns how many.
-PRUNE_CONSUMERS = Script.of(
+PRUNE_CONSUMERS = InboxScript(
     "prune consumers",
     """
 local consumers = redis.pcall('XINFO', 'CONSUMERS', KEYS[1], ARGV[1])
