@@ -166,22 +166,27 @@ class EWHClient:
 
     @property
     def customer_code(self) -> str:
+        """The customer this client's calls are for (`X-Customer-Code`)."""
         return self._context.customer
 
     @property
     def retry(self) -> RetryPolicy:
+        """The retry policy of this client's calls."""
         return self._context.retry
 
     @property
     def timeout(self) -> Timeout:
+        """The timeout of each attempt of this client's calls."""
         return self._context.timeout
 
     @property
     def base_url(self) -> str:
+        """The API's base URL, without a trailing slash."""
         return self._context.base_url
 
     @property
     def closed(self) -> bool:
+        """Whether `aclose()` was called on the client this one shares its session with."""
         return self._context.loop.closed
 
     def for_customer(self, customer_code: str) -> EWHClient:

@@ -21,6 +21,7 @@ from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, overrid
 
 from .errors import ResponseValidationError
 from .models import Page, RawPage, Tokens, Webhook, WebhookCreate, WebhookUpdate
+from .redaction import redact_json
 from .topics import parse_topic, topic_of
 
 __all__ = [
@@ -245,11 +246,11 @@ def structure(data: Any, cls: type[T], *, what: str) -> T:
     except cattrs.BaseValidationError as exc:
         details = "; ".join(cattrs.transform_error(exc, path=what))
         raise ResponseValidationError(
-            f"{what} does not fit {cls.__name__}: {details}", body=data
+            f"{what} does not fit {cls.__name__}: {details}", body=redact_json(data)
         ) from exc
     except (TypeError, ValueError, KeyError, AttributeError, OverflowError) as exc:
         raise ResponseValidationError(
-            f"{what} does not fit {cls.__name__}: {exc}", body=data
+            f"{what} does not fit {cls.__name__}: {exc}", body=redact_json(data)
         ) from exc
 
 
@@ -258,6 +259,9 @@ def structure_webhook(data: Any, *, what: str) -> Webhook:
         hook = _fast_webhook(data)
         if hook is not None:
             return hook
+    item_id = data.get("id") if isinstance(data, Mapping) else None
+    if isinstance(item_id, str):
+        what = f"{what} (id {item_id!r})"
     return structure(data, Webhook, what=what)
 
 
@@ -274,7 +278,9 @@ def structure_items(items: list[Any], *, what: str) -> tuple[Webhook, ...]:
     try:
         return _structure_items(items)
     except ValueError as exc:
-        raise ResponseValidationError(f"{what} does not fit Webhook: {exc}", body=items) from exc
+        raise ResponseValidationError(
+            f"{what} does not fit Webhook: {exc}", body=redact_json(items)
+        ) from exc
 
 
 def unstructure(obj: Any) -> Any:

@@ -100,6 +100,7 @@ class RateLimit:
         return f"RateLimit({self.max_requests}, {self.period})"
 
     async def acquire(self) -> None:
+        """Wait until one more request fits the window and no pause is in force."""
         if self._lock is None:
             self._lock = asyncio.Lock()
         # One waiter at a time, in arrival order: the window decides for the head.
@@ -121,9 +122,11 @@ class RateLimit:
                 await self._sleep(wait)
 
     async def pause(self, seconds: float) -> None:
+        """Hold every client sharing this limit for `seconds` (extends, never shortens)."""
         self._pause_until = max(self._pause_until, self._clock() + seconds)
 
     async def aclose(self) -> None:
+        """Nothing to release: the window lives in this process."""
         return None
 
 

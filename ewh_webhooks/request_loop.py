@@ -30,7 +30,7 @@ from .errors import (
 from .limits import RateLimiter, RequestGate
 from .models import Tokens
 from .observe import Hook, Hooks, RateLimitPause, RequestAttempt, TokenRenewal
-from .retry import RetryDecision, RetryPolicy, decide_retry, parse_retry_after
+from .retry import RetryDecision, RetryPolicy, backoff_wait, decide_retry, parse_retry_after
 from .runtime import Runtime
 from .sansio import (
     Response,
@@ -304,10 +304,9 @@ class RequestLoop:
                     raise error_from_response(response, retry_after=retry_after)
             log.debug("%s %s retry in %.2fs (%s)", method, path, decision.delay, decision.reason)
             retries += 1
-            # A shared pause (ours or another task's) counts towards this backoff.
-            own_wait = decision.delay - self.gate.paused_for
-            if own_wait > 0:
-                await rt.sleep(own_wait)
+            wait = backoff_wait(decision.delay, self.gate.paused_for)
+            if wait > 0:
+                await rt.sleep(wait)
 
     def spawn(self, coro: Coroutine[Any, Any, T], *, name: str | None = None) -> asyncio.Task[T]:
         """Run `coro` as a task owned by this client (page prefetches): `aclose()`

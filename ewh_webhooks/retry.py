@@ -18,7 +18,14 @@ from .errors import InvalidArgumentError
 from .sansio import IDEMPOTENT_METHODS
 from .validation import check_seconds
 
-__all__ = ["RetryDecision", "RetryPolicy", "backoff_delay", "decide_retry", "parse_retry_after"]
+__all__ = [
+    "RetryDecision",
+    "RetryPolicy",
+    "backoff_delay",
+    "backoff_wait",
+    "decide_retry",
+    "parse_retry_after",
+]
 
 # The statuses worth another try: a timeout, throttling, and the 5xx a proxy or a
 # restarting server gives. Other 5xx (501, 505...) will not change on a retry.
@@ -107,6 +114,16 @@ def parse_retry_after(value: str | None, *, now: float) -> float | None:
     except (TypeError, ValueError, IndexError, OverflowError):  # absurd dates included
         return None
     return max(0.0, seconds) if math.isfinite(seconds) else None
+
+
+def backoff_wait(delay: float, paused_for: float) -> float:
+    """How long a task sleeps before its retry when every task of the client is
+    paused for `paused_for` more seconds (a 429 or Retry-After seen by any task).
+
+    The two waits overlap: the retry goes after max(delay, pause). When the pause is
+    the longer, the task sleeps nothing itself and the pause holds it.
+    """
+    return delay if delay > paused_for else 0.0
 
 
 def decide_retry(

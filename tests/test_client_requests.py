@@ -112,10 +112,14 @@ async def test_update_can_resend_a_secret(api: EWHClient, mock: aioresponses) ->
     assert sent_json(calls(mock, "PATCH", HOOK_URL)[0]) == {"hash_secret": "rotated"}
 
 
-async def test_delete_expects_204(api: EWHClient, mock: aioresponses) -> None:
+async def test_delete_sends_one_delete_and_reads_no_body(
+    api: EWHClient, mock: aioresponses
+) -> None:
     mock.delete(HOOK_URL, status=204)
-    assert await api.webhooks.delete(HOOK["id"]) is None
-    assert calls(mock, "DELETE", HOOK_URL)
+    await api.webhooks.delete(HOOK["id"])
+    (call,) = calls(mock, "DELETE", HOOK_URL)
+    assert call.kwargs["data"] is None
+    assert "Content-Type" not in call.kwargs["headers"]
 
 
 @pytest.mark.parametrize(

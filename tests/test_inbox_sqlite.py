@@ -123,6 +123,9 @@ from ewh_webhooks.inbox.sqlite import SQLiteInbox
 
 async def main():
     inbox = SQLiteInbox(sys.argv[1], busy_timeout=10)
+    await inbox.stats()
+    print("ready", flush=True)
+    sys.stdin.readline()  # all start together
     got = []
     while batch := await inbox.claim(sys.argv[2], limit=3):
         got += [c.delivery.delivery_id for c in batch]
@@ -140,11 +143,21 @@ async def test_processes_sharing_one_file_never_claim_the_same_delivery(tmp_path
     await inbox.aclose()
     processes = [
         await asyncio.create_subprocess_exec(
-            sys.executable, "-c", CLAIMER, str(path), f"p{n}", stdout=asyncio.subprocess.PIPE
+            sys.executable,
+            "-c",
+            CLAIMER,
+            str(path),
+            f"p{n}",
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
         )
         for n in range(3)
     ]
-    outputs = [(await p.communicate())[0].decode().split() for p in processes]
+    for process in processes:
+        assert process.stdout is not None
+        assert await process.stdout.readline() == b"ready\n"
+    answers = await asyncio.gather(*(p.communicate(b"go\n") for p in processes))
+    outputs = [out.decode().split() for out, _ in answers]
     assert [p.returncode for p in processes] == [0, 0, 0]
     claimed = [d for out in outputs for d in out]
     assert sorted(claimed) == [f"d{i:03}" for i in range(300)]  # each once, none lost

@@ -391,3 +391,17 @@ def test_worker_settings_are_checked(
         InboxWorker(SQLiteInbox(tmp_path / "x"), Router(), **kwargs)  # type: ignore[arg-type]
     with pytest.raises(InvalidArgumentError, match="Inbox protocol"):
         InboxWorker(object(), Router())  # type: ignore[arg-type]
+
+
+async def test_stop_before_run_makes_run_return_at_once_and_run_can_start_again(
+    inbox: SQLiteInbox,
+) -> None:
+    seen: list[str] = []
+    router = Router()
+    router.add("*", lambda e: asyncio.sleep(0, seen.append(e.delivery_id or "")))  # type: ignore[arg-type, func-returns-value]
+    w = worker(inbox, router)
+    w.stop()
+    await asyncio.wait_for(w.run(), 2)
+    await put(inbox, ["evt-1"])
+    async with Running(w):
+        await until(lambda: seen == ["evt-1"])

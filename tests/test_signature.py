@@ -67,9 +67,12 @@ def test_one_changed_byte_fails() -> None:
         verify_signature(body.replace(b"shipped", b"shippeD"), expected, secret)
 
 
-def test_several_secrets_allow_rotation() -> None:
+@pytest.mark.parametrize("position", [0, 1, 2])
+def test_several_secrets_allow_rotation_whichever_matches(position: int) -> None:
     body, secret, expected = VECTORS[0]
-    verify_signature(body, expected, ["new-secret", secret])
+    secrets = ["new-secret", "other"]
+    secrets.insert(position, secret)
+    verify_signature(body, expected, secrets)  # first, middle or last: all accepted
     with pytest.raises(InvalidSignatureError):
         verify_signature(body, expected, ["new-secret", "other"])
 

@@ -15,47 +15,24 @@ finish, the rest stay in the inbox.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
-import json
 import os
 import re
 import signal
 import sys
-import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import EWHError, InvalidArgumentError
-from ..inbox.protocol import Inbox
+from .commands import secret_from_env
+from .errors import CommandError
+from .parser import Subcommands, add_command, count, port, seconds
 
-__all__ = ["COMMANDS", "add_commands", "demo_restart", "parse_duration", "run"]
+if TYPE_CHECKING:  # imported when a command runs, so that --help stays fast
+    from ..inbox.protocol import Inbox
+
+__all__ = ["COMMANDS", "demo_restart", "parse_duration", "register", "run"]
 
 COMMANDS = frozenset({"receive", "worker", "inbox"})
-INBOX_ACTIONS = ("stats", "dead", "replay", "purge")
-
-
-# --- argument types (argparse turns ArgumentTypeError into a usage error)
-
-
-def _port(text: str) -> int:
-    if not text.isdigit() or not 0 <= int(text) <= 65535:
-        raise argparse.ArgumentTypeError(f"a port is 0 to 65535 (0: any free port), got {text!r}")
-    return int(text)
-
-
-def _count(text: str, minimum: int = 1) -> int:
-    if not text.isdigit() or not minimum <= int(text) <= 10_000:
-        raise argparse.ArgumentTypeError(
-            f"expected a whole number {minimum} to 10000, got {text!r}"
-        )
-    return int(text)
-
-
-def _seconds(text: str) -> float:
-    try:
-        return parse_duration(text)
-    except InvalidArgumentError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 _DURATION = re.compile(r"\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)?\s*")
@@ -73,82 +50,95 @@ def parse_duration(text: str) -> float:
     return value
 
 
+def _duration(text: str) -> float:
+    try:
+        return parse_duration(text)
+    except InvalidArgumentError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _workers(text: str) -> int:
+    return 0 if text.strip() == "0" else count(text)
+
+
 # --- the parser
 
 
-def add_commands(
-    subparsers: Any, common_parent_parser: argparse.ArgumentParser | None = None
-) -> None:
-    """Add `receive`, `worker` and `inbox` to the CLI's subparsers; each parsed command
-    carries `handler=run`."""
-    parents = [] if common_parent_parser is None else [common_parent_parser]
-
-    def command(target: Any, name: str, summary: str) -> argparse.ArgumentParser:
-        parser: argparse.ArgumentParser = target.add_parser(
-            name, parents=parents, help=summary, description=summary
-        )
-        parser.set_defaults(handler=run, connects=False, takes_json=True)
-        return parser
-
-    def inbox_options(parser: argparse.ArgumentParser, *, lease: bool = False) -> None:
-        parser.add_argument(
-            "--inbox",
-            default=os.environ.get("EWH_INBOX"),
-            metavar="URL",
-            help="sqlite:///events.sqlite3 or redis://host:6379/0 (EWH_INBOX)",
-        )
-        parser.add_argument("--inbox-name", help="key prefix of a Redis inbox (default ewh)")
-        if lease:
-            parser.add_argument(
-                "--lease", type=_seconds, default=30.0, help="seconds a claim lasts (default 30)"
-            )
-
-    def worker_options(parser: argparse.ArgumentParser) -> None:
-        parser.add_argument(
-            "--handler", required=True, metavar="MODULE:ROUTER", help="e.g. myapp.hooks:router"
-        )
-        inbox_options(parser, lease=True)
-        parser.add_argument(
-            "--concurrency", type=_count, default=8, help="handlers at once per worker (8)"
-        )
-        parser.add_argument(
-            "--max-attempts", type=_count, default=8, help="attempts before a dead letter (8)"
-        )
-
-    p = command(subparsers, "receive", "receive deliveries into an inbox and handle them")
-    worker_options(p)
+def register(sub: Subcommands) -> None:
+    """Add `receive`, `worker` and `inbox stats|dead|replay|purge`."""
+    p = add_command(
+        sub, "receive", run, summary="receive deliveries into an inbox and handle them", json=False
+    )
+    _worker_options(p)
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
-    p.add_argument("--port", type=_port, default=8000, help="port (8000; 0: any free port)")
+    p.add_argument("--port", type=port, default=8000, help="port (8000; 0: any free port)")
     p.add_argument("--path", default="/hooks", help="the webhook's path (/hooks)")
     p.add_argument(
         "--workers",
-        type=lambda text: _count(text, minimum=0),
+        type=_workers,
         default=1,
         help="InboxWorkers in this process (1; 0: store only)",
     )
     p.add_argument(
         "--secret-env",
         action="append",
-        metavar="NAME",
+        metavar="VARIABLE",
         help="variable holding the webhook secret (EWH_HASH_SECRET); repeat while rotating",
     )
 
-    p = command(subparsers, "worker", "handle deliveries stored in an inbox")
-    worker_options(p)
+    p = add_command(sub, "worker", run, summary="handle deliveries stored in an inbox", json=False)
+    _worker_options(p)
 
-    p = command(subparsers, "inbox", "inspect an inbox: stats, dead letters, replay, purge")
+    p = add_command(
+        sub, "inbox", run, summary="inspect an inbox: stats, dead letters, replay, purge", json=True
+    )
     actions = p.add_subparsers(dest="inbox_action", required=True, metavar="ACTION")
-    inbox_options(command(actions, "stats", "deliveries by state"))
-    q = command(actions, "dead", "list dead letters, oldest first")
-    inbox_options(q)
-    q.add_argument("--limit", type=_count, default=100)
-    q = command(actions, "replay", "hand dead letters back to the workers, attempts reset")
-    inbox_options(q)
+    _inbox_options(add_command(actions, "stats", run, summary="deliveries by state", json=True))
+    q = add_command(actions, "dead", run, summary="list dead letters, oldest first", json=True)
+    _inbox_options(q)
+    q.add_argument("--limit", type=count, default=100)
+    q = add_command(
+        actions, "replay", run, summary="hand dead letters back, attempts reset", json=True
+    )
+    _inbox_options(q)
     q.add_argument("ids", nargs="*", metavar="DELIVERY_ID", help="only these (default: all)")
-    q = command(actions, "purge", "delete handled deliveries older than a retention")
-    inbox_options(q)
+    q = add_command(
+        actions, "purge", run, summary="delete handled deliveries older than DURATION", json=True
+    )
+    _inbox_options(q)
     q.add_argument(
-        "--older-than", type=_seconds, required=True, metavar="DURATION", help="e.g. 7d, 12h"
+        "--older-than", type=_duration, required=True, metavar="DURATION", help="e.g. 7d, 12h"
+    )
+
+
+def _inbox_options(parser: argparse.ArgumentParser, *, lease: bool = False) -> None:
+    parser.add_argument(
+        "--inbox",
+        default=os.environ.get("EWH_INBOX"),
+        metavar="URL",
+        help="sqlite:///events.sqlite3 or redis://host:6379/0 (EWH_INBOX)",
+    )
+    parser.add_argument("--inbox-name", help="key prefix of a Redis inbox (default ewh)")
+    if lease:
+        parser.add_argument(
+            "--lease", type=seconds, default=30.0, help="seconds a claim lasts (default 30)"
+        )
+
+
+def _worker_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--handler",
+        dest="router_spec",  # `handler` is the command's function (see parser.add_command)
+        required=True,
+        metavar="MODULE:ROUTER",
+        help="e.g. myapp.hooks:router",
+    )
+    _inbox_options(parser, lease=True)
+    parser.add_argument(
+        "--concurrency", type=count, default=8, help="handlers at once per worker (8)"
+    )
+    parser.add_argument(
+        "--max-attempts", type=count, default=8, help="attempts before a dead letter (8)"
     )
 
 
@@ -161,7 +151,9 @@ async def run(args: argparse.Namespace) -> int:
         return await _receive(args)
     if args.command == "worker":
         return await _worker(args)
-    return await _inbox_action(args)
+    from .inbox_inspect import inspect_inbox
+
+    return await inspect_inbox(args, _open(args), _check_inbox)
 
 
 def _open(args: argparse.Namespace) -> Inbox:
@@ -179,7 +171,7 @@ async def _check_inbox(inbox: Inbox) -> None:
     except EWHError:
         raise
     except Exception as exc:
-        raise EWHError(f"cannot use the inbox {inbox!r}: {exc}") from None
+        raise CommandError(f"cannot use the inbox {inbox!r}: {exc}") from None
 
 
 def _router(spec: str) -> Any:
@@ -191,19 +183,13 @@ def _router(spec: str) -> Any:
 
 
 def _secrets(names: list[str] | None) -> list[str]:
-    found = []
-    for name in names or ["EWH_HASH_SECRET"]:
-        value = os.environ.get(name)
-        if not value:
-            raise InvalidArgumentError(
-                f"environment variable {name} (the webhook secret) is not set"
-            )
-        found.append(value)
-    return found
+    return [secret_from_env(name) for name in names or ["EWH_HASH_SECRET"]]
 
 
 async def _until_stopped() -> None:
     """Wait for SIGTERM or SIGINT (Ctrl-C)."""
+    import asyncio
+
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     added = []
@@ -223,7 +209,7 @@ async def _receive(args: argparse.Namespace) -> int:
 
     from ..receiver import WebhookReceiver
 
-    router = _router(args.handler)
+    router = _router(args.router_spec)
     inbox = _open(args)
     receiver = WebhookReceiver(
         secret=_secrets(args.secret_env),
@@ -239,9 +225,8 @@ async def _receive(args: argparse.Namespace) -> int:
         try:
             await web.TCPSite(runner, args.host, args.port).start()
         except OSError as exc:
-            raise InvalidArgumentError(
-                f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}"
-            ) from None
+            reason = exc.strerror or str(exc)
+            raise CommandError(f"cannot listen on {args.host}:{args.port}: {reason}") from None
         host, port = runner.addresses[0][:2]
         print(
             f"receiving on http://{host}:{port}{args.path} into {inbox!r} "
@@ -255,11 +240,13 @@ async def _receive(args: argparse.Namespace) -> int:
 
 
 async def _worker(args: argparse.Namespace) -> int:
+    import asyncio
+
     from ..inbox.worker import InboxWorker
 
     worker = InboxWorker(
         _open(args),
-        _router(args.handler),
+        _router(args.router_spec),
         concurrency=args.concurrency,
         max_attempts=args.max_attempts,
     )
@@ -272,57 +259,6 @@ async def _worker(args: argparse.Namespace) -> int:
     stopped.cancel()
     await asyncio.gather(running, stopped, return_exceptions=True)
     return 0
-
-
-async def _inbox_action(args: argparse.Namespace) -> int:
-    from ..inbox.sqlite import SQLiteInbox
-
-    inbox = _open(args)
-    if isinstance(inbox, SQLiteInbox) and not inbox.path.is_file():
-        raise InvalidArgumentError(f"no inbox database at {inbox.path}")
-    try:
-        await _check_inbox(inbox)
-        action = args.inbox_action
-        if action == "stats":
-            stats = await inbox.stats()
-            counts = {"ready": stats.ready, "leased": stats.leased, "handled": stats.handled}
-            counts |= {"dead": stats.dead, "total": stats.total}
-            print(
-                json.dumps(counts)
-                if args.json
-                else "  ".join(f"{k} {v}" for k, v in counts.items())
-            )
-        elif action == "dead":
-            letters = await inbox.dead_letters(limit=args.limit)
-            if args.json:
-                print(json.dumps([_dead_json(d) for d in letters], indent=2))
-            for letter in [] if args.json else letters:
-                when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(letter.failed_at))
-                delivery_id = letter.delivery.delivery_id
-                print(f"{delivery_id}  {when}  attempts {letter.attempts}  {letter.error}")
-        elif action == "replay":
-            count = await inbox.replay_dead(args.ids or None)
-            print(
-                json.dumps({"replayed": count}) if args.json else f"replayed {count} dead letters"
-            )
-        else:
-            count = await inbox.purge(older_than=args.older_than)
-            print(
-                json.dumps({"purged": count}) if args.json else f"purged {count} handled deliveries"
-            )
-    finally:
-        await inbox.aclose()
-    return 0
-
-
-def _dead_json(letter: Any) -> dict[str, Any]:
-    return {
-        "delivery_id": letter.delivery.delivery_id,
-        "attempts": letter.attempts,
-        "error": letter.error,
-        "failed_at": letter.failed_at,
-        "received_at": letter.delivery.received_at,
-    }
 
 
 async def demo_restart(**kwargs: Any) -> int:

@@ -103,6 +103,7 @@ class InboxWorker:
         self._random = random
         self._in_flight: dict[asyncio.Task[None], ClaimedDelivery] = {}
         self._stopping: asyncio.Event | None = None
+        self._stop_requested = False
         self._running = False
         # Counts since construction, for logs, tests and benchmarks.
         self.handled = 0
@@ -116,7 +117,9 @@ class InboxWorker:
         )
 
     def stop(self) -> None:
-        """Ask `run()` to stop gracefully (as cancelling it does) and return."""
+        """Ask `run()` to stop gracefully (as cancelling it does) and return; before
+        `run()` started, it makes `run()` return at once."""
+        self._stop_requested = True
         if self._stopping is not None:
             self._stopping.set()
 
@@ -127,6 +130,8 @@ class InboxWorker:
             raise EWHError("this InboxWorker is already running")
         self._running = True
         self._stopping = asyncio.Event()
+        if self._stop_requested:
+            self._stopping.set()
         renewer = asyncio.create_task(self._renew_leases())
         try:
             await self._claim_loop(self._stopping)
@@ -138,6 +143,7 @@ class InboxWorker:
                 with contextlib.suppress(asyncio.CancelledError):
                     await renewer
                 self._running = False
+                self._stop_requested = False
                 await self.inbox.aclose()
 
     async def _claim_loop(self, stopping: asyncio.Event) -> None:

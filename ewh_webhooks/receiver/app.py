@@ -119,7 +119,9 @@ class WebhookReceiver:
         return self._background.pending
 
     async def handle(self, request: web.Request) -> web.Response:
-        """The aiohttp handler: mount it on a POST route of your app (or use `setup`)."""
+        """The aiohttp handler: mount it on a POST route of your app, or better use
+        `setup`, which with an inbox also runs the workers (mounted alone, `handle` only
+        stores: run `InboxWorker`s yourself)."""
         try:
             body = await read_body(request, self.max_body_size)
         except BodyTooLarge:

@@ -3,7 +3,9 @@
 Kinds:
 - "429": Too Many Requests with `Retry-After` (seconds, or an HTTP date when
   `retry_after_date` is set);
-- "500", "503": JSON error bodies; "502": an HTML page, as a proxy sends;
+- "500", "503": JSON error bodies; "502": an HTML page, as a proxy sends. A 503
+  carries `Retry-After` only when `retry_after_503` is set: whether the vendor sends
+  one is not documented;
 - "drop": the connection is closed before the request is handled;
 - "drop_after": the request IS handled (a create is stored), then the connection
   is closed without an answer: the client cannot know it succeeded;
@@ -46,6 +48,7 @@ class FaultPlan:
     seed: int = 0
     retry_after: float = 1.0
     retry_after_date: bool = False
+    retry_after_503: bool = False
     slow_seconds: float = 1.0
     include_auth: bool = False
     scripted: list[ScriptedFault] = attrs.field(factory=list)

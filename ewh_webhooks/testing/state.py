@@ -12,6 +12,8 @@ from typing import Any
 
 import attrs
 
+from .table import WebhookTable
+
 __all__ = [
     "DeliveryAttempt",
     "EmulatorState",
@@ -34,9 +36,12 @@ class StoredWebhook:
 
     @property
     def topic(self) -> str:
+        """`group.action`: the emulator's own name for it (what the server shows in the
+        `topic` field depends on `EWHEmulator(topic_style=)`)."""
         return f"{self.group}.{self.action}"
 
     def to_json(self, *, with_secret: bool = False) -> dict[str, Any]:
+        """Everything stored, for inspection (not what the API answers: see `webhooks_api`)."""
         body: dict[str, Any] = {
             "id": self.id,
             "url": self.url,
@@ -74,6 +79,7 @@ class DeliveryAttempt:
     topic: str
     delivery_id: str
     attempt: int
+    delay: float = 0.0  # seconds waited after the previous attempt, per the retry schedule
     status: int | None = None
     error: str | None = None
 
@@ -104,7 +110,7 @@ class EmulatorState:
 
     customers: dict[str, str]  # customer code -> customer UUID
     clock: Callable[[], float] = attrs.field(repr=False)
-    webhooks: dict[str, dict[str, StoredWebhook]] = attrs.field(factory=dict)
+    webhooks: dict[str, WebhookTable[StoredWebhook]] = attrs.field(factory=dict)
     requests: list[RecordedRequest] = attrs.field(factory=list, repr=False)
     deliveries: list[DeliveryAttempt] = attrs.field(factory=list, repr=False)
     tokens: dict[str, TokenGrant] = attrs.field(factory=dict, repr=False)
@@ -115,7 +121,7 @@ class EmulatorState:
 
     def __attrs_post_init__(self) -> None:
         for code in self.customers:
-            self.webhooks.setdefault(code, {})
+            self.webhooks.setdefault(code, WebhookTable())
 
     def issue_tokens(self, username: str, lifetime: float) -> dict[str, Any]:
         iat = int(self.clock())
