@@ -16,7 +16,9 @@ from ..errors import EWHError
 # Each backend adds `from .module import Name` under `if TYPE_CHECKING:` here when it lands.
 if TYPE_CHECKING:
     from .connection import RedisStoreError
+    from .dedup import RedisDedupStore
     from .inbox import RedisInbox
+    from .rate_limit import RedisRateLimit
 
 __all__ = ["RedisDedupStore", "RedisInbox", "RedisRateLimit", "RedisStoreError"]
 

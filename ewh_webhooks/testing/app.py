@@ -78,8 +78,8 @@ class _Api:
         self, request: web.Request, handler: Handler, record: RecordedRequest
     ) -> web.StreamResponse:
         emu = self.emu
-        if emu.bucket is not None:
-            wait = emu.bucket.try_acquire()
+        if emu.rate_limiter is not None:
+            wait = emu.rate_limiter.try_acquire()
             if wait > 0:
                 record.fault = "rate_limit"
                 return self._too_many(max(1, round(wait + 0.5)))

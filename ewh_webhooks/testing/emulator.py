@@ -23,7 +23,7 @@ from aiohttp import web
 from ..client import EWHClient
 from .app import build_app
 from .deliveries import Delivery, Sleep, envelope, no_wait, retry_delays, send_with_retries
-from .faults import FaultPlan, TokenBucket
+from .faults import FaultPlan, server_rate_limit
 from .settings import check_settings
 from .state import DeliveryAttempt, EmulatorState, RecordedRequest
 
@@ -38,7 +38,10 @@ class EWHEmulator:
       `wms_code`, `token_lifetime` (seconds);
     - `latency` (seconds from a request's arrival to its answer, the handler's own work
       included: the state changes at arrival), `faults` (a `FaultPlan`), `rate_limit`
-      (`(max_requests, period)`, answered with 429 beyond);
+      (`(max_requests, period)`, answered with 429 and `Retry-After` beyond), counted
+      by `rate_limit_window`: "bucket" (default: a lenient leaky bucket that lets a
+      burst through on top of the rate) or "sliding" (over any window of `period`
+      seconds, the strictest common rule);
     - deliveries: `delivery_retry_delays` (seconds before each retry of a non-2xx;
       default `DEFAULT_RETRY_DELAYS`, a guess: 5 s, 5 min, 30 min, 2 h) and
       `delivery_sleep` (default: record the delays, wait for none of them; pass
@@ -89,6 +92,7 @@ class EWHEmulator:
         latency: float = 0.0,
         faults: FaultPlan | None = None,
         rate_limit: tuple[int, float] | None = None,
+        rate_limit_window: str = "bucket",
         next_style: str = "absolute",
         topic_style: str = "none",
         list_items: str = "full",
@@ -149,9 +153,7 @@ class EWHEmulator:
             customers={code: str(uuid.uuid5(uuid.NAMESPACE_URL, code)) for code in customers},
             clock=self.clock,
         )
-        self.bucket = (
-            TokenBucket(rate_limit[0], rate_limit[1], time.monotonic) if rate_limit else None
-        )
+        self.rate_limiter = server_rate_limit(rate_limit, rate_limit_window, time.monotonic)
         self._host = host
         self._port = port
         self._runner: web.AppRunner | None = None

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Protocol
 
-from .faults import FaultPlan, TokenBucket
+from .faults import FaultPlan, ServerRateLimit
 from .responses import ERROR_STYLES
 from .state import EmulatorState
 from .vendor import TOPIC_STYLES
@@ -29,7 +29,7 @@ class ServerSettings(Protocol):
     # timing and faults
     latency: float
     faults: FaultPlan | None
-    bucket: TokenBucket | None
+    rate_limiter: ServerRateLimit | None
     # what the document leaves open (see EWHEmulator's docstring)
     default_limit: int
     max_limit: int | None
