@@ -245,10 +245,10 @@ async def test_a_retry_waits_in_the_delayed_set_scored_with_redis_time_then_retu
 
 async def test_many_due_retries_all_come_back(make: Callable[..., RedisInbox]) -> None:
     inbox = make()
-    for i in range(250):  # more than one claim moves at once
-        await inbox.put(delivery(f"d{i}"))
-    for claimed in await inbox.claim("w", limit=250):
-        await inbox.retry(claimed, delay=0, error="boom")
+    # more than one claim moves at once
+    await asyncio.gather(*(inbox.put(delivery(f"d{i}")) for i in range(250)))
+    claimed = await inbox.claim("w", limit=250)
+    await asyncio.gather(*(inbox.retry(c, delay=0, error="boom") for c in claimed))
     again = await inbox.claim("w", limit=250)
     again += await inbox.claim("w", limit=250)
     again += await inbox.claim("w", limit=250)
@@ -300,10 +300,9 @@ async def test_purge_forgets_handled_records_and_their_dedup_keys(
     make: Callable[..., RedisInbox], raw: aioredis.Redis
 ) -> None:
     inbox = make()
-    for i in range(600):  # more than one purge batch
-        await inbox.put(delivery(f"d{i}"))
-    for c in await inbox.claim("w", limit=600):
-        await inbox.ack(c)
+    # more than one purge batch
+    await asyncio.gather(*(inbox.put(delivery(f"d{i}")) for i in range(600)))
+    await asyncio.gather(*(inbox.ack(c) for c in await inbox.claim("w", limit=600)))
     assert await inbox.purge(older_than=60) == 0
     assert await inbox.purge(older_than=0) == 600
     assert await raw.zcard("ewh:handled") == 0
