@@ -164,6 +164,12 @@ return 1
 # KEYS: stream, delayed, due. ARGV: group, entry id, consumer, deliveries, delay ms, error.
 # The delivery leaves the stream for the delayed stream, carrying the attempts made so
 # far; CLAIM moves it back once its due time (Redis time) has come.
+# Why not leave it pending in the group until then? The group has no "not before": an
+# entry idle for a lease is taken over at once, so a delay longer than the lease would
+# be cut short and a shorter one stretched to the lease. Why a stream plus a sorted set
+# of its entry ids scored with the due time, rather than the delivery in the sorted set?
+# A stream entry keeps the fields (a binary body among them) as they are, with nothing
+# to encode or decode in Lua, and the set orders them by due time.
 RETRY = InboxScript(
     "retry",
     """
