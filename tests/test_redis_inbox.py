@@ -12,10 +12,11 @@ import pytest
 import pytest_asyncio
 import redis.asyncio as aioredis
 
-from ewh_webhooks import Router, WebhookReceiver
+from ewh_webhooks import RedisInbox, Router, WebhookReceiver
+from ewh_webhooks import redis as ewh_redis
 from ewh_webhooks.errors import EWHError, InvalidArgumentError
 from ewh_webhooks.inbox import ClaimedDelivery, Delivery, Inbox, InboxStats
-from ewh_webhooks.redis import RedisInbox, RedisStoreError
+from ewh_webhooks.redis import RedisStoreError
 from ewh_webhooks.redis import inbox as redis_inbox
 
 from .inbox_contract import LEASE, InboxContract, MakeInbox, delivery, ids
@@ -418,6 +419,7 @@ async def test_after_a_redis_restart_the_inbox_reconnects_and_kept_its_data(
 
 
 def test_constructing_needs_no_loop_and_the_repr_hides_the_password() -> None:
+    assert RedisInbox is ewh_redis.RedisInbox  # the same class from both packages
     inbox = RedisInbox("redis://:hunter2@localhost:6379/0", name="hooks", lease=5)
     assert "hunter2" not in repr(inbox)
     assert repr(inbox) == "RedisInbox('redis://:***@localhost:6379/0', name='hooks', lease=5.0)"
