@@ -74,6 +74,18 @@ def test_how_long_one_blocking_read_waits(
     assert block_seconds(remaining, due_in, lease) == pytest.approx(expected)
 
 
+@given(
+    remaining=st.floats(-1, 1e6),
+    due_in=st.none() | st.floats(0, 1e6),
+    lease=st.floats(0.001, 1e6),
+)
+def test_a_blocking_read_never_waits_forever_nor_past_a_second_or_the_caller(
+    remaining: float, due_in: float | None, lease: float
+) -> None:
+    wait = block_seconds(remaining, due_in, lease)
+    assert 0.001 <= wait <= max(0.001, min(1.0, remaining, lease / 4))
+
+
 @pytest.mark.parametrize(
     ("seconds", "ms"), [(0, 0), (0.0001, 1), (0.2, 200), (30, 30000), (1.0005, 1001)]
 )
