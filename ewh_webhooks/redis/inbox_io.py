@@ -1,7 +1,7 @@
-"""The one place where `RedisInbox` talks to Redis: scripts run by SHA, at most
-`max_connections` commands in flight per process, concurrent puts sent together in
-one pipeline, and every Redis failure turned into `RedisStoreError` with the URL's
-password redacted."""
+"""The one place where `RedisInbox` talks to Redis: the scripts a process runs at the
+same time sent together in one pipeline (by SHA), blocking reads on the other
+connections (at most `max_connections` in all), and every Redis failure turned into
+`RedisStoreError` with the URL's password redacted."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from typing import Any
 import redis.asyncio as aioredis
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
-from redis.exceptions import NoScriptError, RedisError, ResponseError
+from redis.exceptions import NoScriptError, ResponseError
 
 from .connection import REDIS_ERRORS, RedisConnection, RedisStoreError
 from .inbox_scripts import InboxScript
@@ -173,5 +173,5 @@ class InboxRedis:
     async def aclose(self) -> None:
         try:
             await self._conn.aclose()
-        except RedisError as exc:
+        except REDIS_ERRORS as exc:
             raise self.error("closing failed", exc) from exc
