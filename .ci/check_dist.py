@@ -2,8 +2,9 @@
 
 The wheel must carry `py.typed` and the license text, declare the PEP 639 license and a
 Markdown description, and that description (the README, as PyPI renders it) must hold
-no link that only works inside the repository: every href is absolute https or an
-anchor of a heading on the same page.
+no link that only works inside the repository: every href is absolute https, an
+anchor of a heading on the same page, or a loopback address (a server the reader
+starts, such as `mkdocs serve`).
 
     python .ci/check_dist.py dist/ewh_webhooks-0.1.0-py3-none-any.whl
 """
@@ -16,6 +17,8 @@ import sys
 import zipfile
 
 import readme_renderer.markdown  # type: ignore[import-untyped]
+
+_LOOPBACK = ("http://127.0.0.1:", "http://127.0.0.1/", "http://localhost:", "http://localhost/")
 
 
 def check_wheel(path: str) -> list[str]:
@@ -51,7 +54,7 @@ def description_link_problems(markdown: str) -> list[str]:
         if href.startswith("#"):
             if href[1:] not in anchors:
                 problems.append(f"README link {href!r} points at no heading")
-        elif not href.startswith("https://"):
+        elif not href.startswith(("https://", *_LOOPBACK)):
             problems.append(f"README link {href!r} is not an absolute https URL")
     return problems
 

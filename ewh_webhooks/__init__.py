@@ -59,6 +59,7 @@ _EXPORTS: dict[str, str] = {
     "WebhookSpec": "models",
     "WebhookUpdate": "models",
     "WebhookReceiver": "receiver",
+    "RedisInbox": "redis.inbox",
     "RetryPolicy": "retry",
     "Router": "routing",
     "sign": "signature",
@@ -106,6 +107,7 @@ __all__ = [
     "RateLimit",
     "RateLimitError",
     "RateLimiter",
+    "RedisInbox",
     "ResponseValidationError",
     "RetryPolicy",
     "Router",
@@ -162,6 +164,7 @@ if TYPE_CHECKING:
     from .limits import RateLimit, RateLimiter
     from .models import Page, Tokens, Webhook, WebhookCreate, WebhookSpec, WebhookUpdate
     from .receiver import WebhookReceiver
+    from .redis.inbox import RedisInbox
     from .retry import RetryPolicy
     from .routing import Router
     from .signature import sign, verify_signature

@@ -24,6 +24,8 @@ DEFAULT_PENDING_TTL = 60.0
 
 
 class DedupState(StrEnum):
+    """What `DedupStore.claim` found: the id is new (and now pending), pending, or done."""
+
     NEW = "new"  # not seen before: now pending, and the caller handles it
     PENDING = "pending"  # being handled by someone else right now
     DONE = "done"  # handled already
@@ -48,7 +50,9 @@ class DedupStore(Protocol):
         """Forget a pending `delivery_id`, so that a redelivery is handled again."""
         ...
 
-    async def aclose(self) -> None: ...
+    async def aclose(self) -> None:
+        """Release connections, if any; the store reopens them if used again."""
+        ...
 
 
 class MemoryDedupStore:
@@ -84,6 +88,8 @@ class MemoryDedupStore:
     async def claim(
         self, delivery_id: str, *, pending_ttl: float = DEFAULT_PENDING_TTL
     ) -> DedupState:
+        """Mark `delivery_id` pending for `pending_ttl` seconds unless it is known;
+        return what it was (`NEW` if the caller should handle it)."""
         now = self._clock()
         state = self._state(delivery_id, now)
         if state is not None:
@@ -94,12 +100,14 @@ class MemoryDedupStore:
         return DedupState.NEW
 
     async def complete(self, delivery_id: str) -> None:
+        """Mark `delivery_id` handled: redeliveries are ignored for `ttl` seconds."""
         now = self._clock()
         self._seen.pop(delivery_id, None)
         self._seen[delivery_id] = (DedupState.DONE, now + self._ttl)
         self._expire(now)
 
     async def release(self, delivery_id: str) -> None:
+        """Forget a pending `delivery_id` (its handler failed): a redelivery is handled."""
         entry = self._seen.get(delivery_id)
         if entry is not None and entry[0] is DedupState.PENDING:
             del self._seen[delivery_id]
@@ -116,6 +124,7 @@ class MemoryDedupStore:
         self._seen.pop(delivery_id, None)
 
     async def aclose(self) -> None:
+        """Nothing to release: the ids live in this process."""
         return None
 
     def __len__(self) -> int:

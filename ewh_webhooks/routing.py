@@ -21,7 +21,7 @@ CATCH_ALL = "*"
 
 
 class Router:
-    """Callbacks per topic ("order.shipped"), per group ("order.*") or for all ("*").
+    """Callbacks per topic (`"order.shipped"`), per group (`"order.*"`) or for all (`"*"`).
 
     >>> router = Router()
     >>> @router.on("order.shipped")
@@ -33,6 +33,7 @@ class Router:
         self._callbacks: dict[str, list[Callback]] = {}
 
     def add(self, topic: str, callback: Callback) -> None:
+        """Run `callback` for events of `topic`: `"group.action"`, `"group.*"` or `"*"`."""
         valid = isinstance(topic, str) and (
             topic == CATCH_ALL or (topic.count(".") == 1 and "" not in topic.split("."))
         )

@@ -4,9 +4,14 @@ exactly once when the first attempt succeeds, and again after it failed."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from pathlib import Path
 
+import pytest
+import pytest_asyncio
+
 from ewh_webhooks import Router, WebhookEvent, WebhookReceiver
+from ewh_webhooks.inbox import Inbox
 from ewh_webhooks.inbox.backoff import Backoff
 from ewh_webhooks.inbox.sqlite import SQLiteInbox
 
@@ -60,12 +65,24 @@ async def test_inline_a_redelivery_during_a_failing_first_attempt_is_handled_aga
     assert len(handler.calls) == 2
 
 
+@pytest_asyncio.fixture(params=["sqlite", "redis"])
+async def inbox(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Inbox]:
+    """Each backend: the race is decided in its one atomic write."""
+    if request.param == "sqlite":
+        backend: Inbox = SQLiteInbox(tmp_path / "events.sqlite3", poll_interval=0.01)
+    else:
+        from ewh_webhooks.redis import RedisInbox
+
+        backend = RedisInbox(request.getfixturevalue("redis_url"))
+    yield backend
+    await backend.aclose()
+
+
 async def test_with_an_inbox_racing_redeliveries_are_stored_and_handled_once(
-    tmp_path: Path,
+    inbox: Inbox,
 ) -> None:
     handler = Blocking()
     handler.release.set()
-    inbox = SQLiteInbox(tmp_path / "events.sqlite3", poll_interval=0.01)
     receiver = WebhookReceiver(
         secret=SECRET, router=handler.router, inbox=inbox, worker_options={"poll_interval": 0.02}
     )
@@ -78,15 +95,13 @@ async def test_with_an_inbox_racing_redeliveries_are_stored_and_handled_once(
         await asyncio.sleep(0.05)
     assert handler.calls == [1]
     assert (await inbox.stats()).handled == 1
-    await inbox.aclose()
 
 
 async def test_with_an_inbox_a_failed_first_attempt_is_handled_again_not_dropped(
-    tmp_path: Path,
+    inbox: Inbox,
 ) -> None:
     handler = Blocking()
     handler.fail_first = True
-    inbox = SQLiteInbox(tmp_path / "events.sqlite3", poll_interval=0.01)
     receiver = WebhookReceiver(
         secret=SECRET,
         router=handler.router,
@@ -103,4 +118,3 @@ async def test_with_an_inbox_a_failed_first_attempt_is_handled_again_not_dropped
             while (await inbox.stats()).handled != 1:
                 await asyncio.sleep(0.01)
     assert handler.calls == [1, 2]
-    await inbox.aclose()

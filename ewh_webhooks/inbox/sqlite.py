@@ -100,6 +100,7 @@ class SQLiteInbox:
 
     @property
     def lease(self) -> float:
+        """Seconds a claim lasts before another worker may take the delivery."""
         return self._lease
 
     def connect(self) -> sqlite3.Connection:
@@ -124,6 +125,8 @@ class SQLiteInbox:
         return await self._writer.submit(operation)
 
     async def put(self, delivery: Delivery) -> bool:
+        """Store `delivery` and its dedup key in one transaction, committed before it
+        returns; False if its id was stored already (a redelivery)."""
         _check_delivery(delivery)
         stored = await self._run(partial(sql.put, delivery=delivery, now=self._clock()))
         if stored:
@@ -138,6 +141,8 @@ class SQLiteInbox:
     async def claim(
         self, consumer: str, *, limit: int = 1, wait: float = 0.0
     ) -> list[ClaimedDelivery]:
+        """Lease up to `limit` due deliveries, oldest first, waiting up to `wait` seconds
+        (woken by a put in this process, polling for other processes' puts)."""
         check_positive_int(limit, "limit")
         deadline = asyncio.get_running_loop().time() + check_seconds(wait, "wait", allow_zero=True)
         while True:
@@ -163,32 +168,41 @@ class SQLiteInbox:
                 self._waiters.discard(waiter)
 
     async def ack(self, claimed: ClaimedDelivery) -> None:
+        """Mark the delivery handled: never handed out again (kept until purged)."""
         await self._run(partial(sql.ack, claimed=claimed, now=self._clock()))
 
     async def retry(self, claimed: ClaimedDelivery, *, delay: float, error: str) -> None:
+        """Hand the delivery out again after `delay` seconds, keeping `error`."""
         delay = check_seconds(delay, "delay", allow_zero=True)
         await self._run(
             partial(sql.retry, claimed=claimed, now=self._clock(), delay=delay, error=error)
         )
 
     async def fail(self, claimed: ClaimedDelivery, *, error: str) -> None:
+        """Move the delivery to the dead letters with its last `error`."""
         await self._run(partial(sql.fail, claimed=claimed, now=self._clock(), error=error))
 
     async def release(self, claimed: ClaimedDelivery) -> None:
+        """Give the delivery back unstarted: due at once, no attempt counted."""
         if await self._run(partial(sql.release, claimed=claimed, now=self._clock())):
             self._wake_waiters()
 
     async def extend(self, claimed: ClaimedDelivery) -> None:
+        """Renew the lease of a delivery still being handled."""
         await self._run(partial(sql.extend, claimed=claimed, now=self._clock(), lease=self._lease))
 
     async def stats(self) -> InboxStats:
+        """Deliveries by state: ready, leased, handled, dead."""
         return await self._run(partial(sql.stats, now=self._clock()))
 
     async def dead_letters(self, *, limit: int = 100) -> list[DeadLetter]:
+        """Up to `limit` dead letters, oldest first."""
         check_positive_int(limit, "limit")
         return await self._run(partial(sql.dead_letters, limit=limit))
 
     async def replay_dead(self, delivery_ids: Iterable[str] | None = None) -> int:
+        """Hand dead letters (all, or these ids) back to the workers, attempts reset;
+        return how many."""
         ids = None if delivery_ids is None else list(delivery_ids)
         if ids is not None and not all(isinstance(i, str) for i in ids):
             raise InvalidArgumentError("replay_dead() takes delivery ids as strings")
@@ -198,10 +212,13 @@ class SQLiteInbox:
         return replayed
 
     async def purge(self, *, older_than: float) -> int:
+        """Delete deliveries handled more than `older_than` seconds ago (their ids are
+        then no longer deduplicated); return how many."""
         older_than = check_seconds(older_than, "older_than", allow_zero=True)
         return await self._run(partial(sql.purge, before=self._clock() - older_than))
 
     async def aclose(self) -> None:
+        """Stop the writer thread and close the connection; the next call reopens it."""
         writer, self._writer = self._writer, None
         if writer is not None:
             await writer.stop()

@@ -17,6 +17,7 @@ from ..errors import EWHError
 if TYPE_CHECKING:
     from .connection import RedisStoreError
     from .dedup import RedisDedupStore
+    from .inbox import RedisInbox
     from .rate_limit import RedisRateLimit
 
 __all__ = ["RedisDedupStore", "RedisInbox", "RedisRateLimit", "RedisStoreError"]

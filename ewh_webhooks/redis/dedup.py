@@ -125,6 +125,7 @@ class RedisDedupStore:
         await self._call("release", delivery_id, _RELEASE(self._redis.client(), [key], [_PENDING]))
 
     async def aclose(self) -> None:
+        """Close the Redis connections; they reopen if the store is used again."""
         await self._redis.aclose()
 
     async def _call(self, action: str, delivery_id: str, call: Awaitable[T]) -> T:

@@ -155,7 +155,8 @@ class RedisRateLimit:
         return not self._outage.down
 
     async def acquire(self) -> object:
-        """Wait until one more request fits the shared window and no pause is in force."""
+        """Wait until one more request fits the shared window and no pause is in force
+        (on the local limit while Redis is out); return a token for `release`."""
         # One waiter per process asks Redis at a time, in arrival order: a thousand
         # queued requests cost one round trip per grant, not a thousand.
         async with self._serial():
@@ -203,6 +204,7 @@ class RedisRateLimit:
             self._answered()
 
     async def pause(self, seconds: float) -> None:
+        """Hold every process using this key for `seconds` (extends, never shortens)."""
         if not math.isfinite(seconds):
             raise InvalidArgumentError(
                 f"a pause must be a finite number of seconds, got {seconds!r}"
@@ -223,6 +225,7 @@ class RedisRateLimit:
             self._answered()
 
     async def aclose(self) -> None:
+        """Close the Redis connections; they reopen if the limit is used again."""
         await self._redis.aclose()
 
     async def __aenter__(self) -> RedisRateLimit:

@@ -46,14 +46,18 @@ class Webhooks:
 
     @property
     def customer_code(self) -> str:
+        """The customer these calls are for (`X-Customer-Code`)."""
         return self.context.customer
 
     @property
     def allows_loopback_http(self) -> bool:
+        """Whether plain-http webhook URLs on loopback pass the URL check: only when this
+        client itself talks to loopback (the emulator, with a local receiver)."""
         return self.context.allows_loopback_http
 
     @property
     def max_in_flight(self) -> int:
+        """The client's cap on requests in flight (sync's concurrency never exceeds it)."""
         return self.context.max_in_flight
 
     def for_customer(self, customer_code: str) -> Webhooks:

@@ -24,7 +24,6 @@ class SyncItemResult:
 
     @property
     def ok(self) -> bool:
-        """True when the listing worked and every write succeeded."""
         """True when the write succeeded."""
         return self.error is None
 
@@ -84,6 +83,7 @@ class SyncResult:
 
     @property
     def ok(self) -> bool:
+        """True when the listing worked and every write succeeded."""
         return self.error is None and not self.failed
 
     def summary(self) -> str:

@@ -43,12 +43,15 @@ class FakeClock:
         return f"FakeClock(now={self.now!r}, sleeps={len(self.sleeps)})"
 
     def clock(self) -> float:
+        """The monotonic reading, `now` (the client's `Runtime.clock`)."""
         return self.now
 
     def wall_clock(self) -> float:
+        """Unix seconds, moving with `now` (for HTTP-date `Retry-After` values)."""
         return self.now + self.wall_offset
 
     def random(self) -> float:
+        """The fixed number given at construction, so backoff jitter is predictable."""
         return self._random
 
     def advance(self, seconds: float) -> None:
@@ -56,6 +59,7 @@ class FakeClock:
         self.now += seconds
 
     async def sleep(self, seconds: float) -> None:
+        """Record `seconds`, move both clocks by it, and yield to the loop once."""
         self.sleeps.append(seconds)
         self.now += max(0.0, seconds)
         await asyncio.sleep(0)

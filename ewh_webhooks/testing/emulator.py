@@ -163,6 +163,8 @@ class EWHEmulator:
     # --- lifecycle -------------------------------------------------------------
 
     async def start(self) -> None:
+        """Listen on loopback (a free port unless one was given) and set `base_url`;
+        `async with EWHEmulator()` calls it for you."""
         self._runner = web.AppRunner(build_app(self), access_log=None, handle_signals=False)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self._host, self._port)
@@ -171,6 +173,7 @@ class EWHEmulator:
         self.base_url = f"http://{host}:{port}"
 
     async def close(self) -> None:
+        """Stop the server and close the delivery session (`async with` does it too)."""
         if self._session is not None:
             await self._session.close()
             self._session = None
@@ -193,6 +196,8 @@ class EWHEmulator:
     # --- clock and convenience -------------------------------------------------------
 
     def clock(self) -> float:
+        """The emulator's Unix time: real time plus every `advance()` so far (token
+        `iat`/`exp` and expiry use it)."""
         return time.time() + self._offset
 
     def advance(self, seconds: float) -> None:
@@ -216,6 +221,8 @@ class EWHEmulator:
 
     @property
     def credentials(self) -> dict[str, str]:
+        """The keyword arguments of an `EWHClient` for this emulator:
+        `EWHClient(**emu.credentials)`."""
         return {
             "username": self.username,
             "password": self.password,

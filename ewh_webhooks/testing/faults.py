@@ -43,6 +43,7 @@ class ScriptedFault:
     path_prefix: str = ""
 
     def matches(self, method: str, path: str) -> bool:
+        """Whether a request with this method and path is one this fault is for."""
         return (self.method is None or self.method == method) and path.startswith(self.path_prefix)
 
 
@@ -72,6 +73,9 @@ class FaultPlan:
     def fail_next(
         self, kind: str, times: int = 1, *, method: str | None = None, path_prefix: str = ""
     ) -> None:
+        """Answer the next `times` requests (of `method`, under `path_prefix`) with the
+        fault `kind`, before any random fault is drawn:
+        `emu.faults.fail_next("503", 2, method="GET")`."""
         if kind not in FAULT_KINDS:
             raise ValueError(f"unknown fault kind {kind!r}; known: {FAULT_KINDS}")
         self.scripted.append(

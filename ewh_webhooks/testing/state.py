@@ -25,6 +25,8 @@ __all__ = [
 
 @attrs.define(slots=True, kw_only=True)
 class StoredWebhook:
+    """A webhook as the emulator keeps it, secret included (never in `repr`)."""
+
     id: str
     url: str
     group: str
@@ -74,6 +76,9 @@ class RecordedRequest:
 
 @attrs.define(slots=True, kw_only=True)
 class DeliveryAttempt:
+    """One attempt of `EWHEmulator.deliver()` to one webhook: its status, or the
+    error when no answer came."""
+
     webhook_id: str
     url: str
     topic: str
@@ -85,6 +90,7 @@ class DeliveryAttempt:
 
     @property
     def ok(self) -> bool:
+        """Whether the receiver answered 2xx (the sender then stops retrying)."""
         return self.status is not None and 200 <= self.status < 300
 
 
@@ -124,6 +130,8 @@ class EmulatorState:
             self.webhooks.setdefault(code, WebhookTable())
 
     def issue_tokens(self, username: str, lifetime: float) -> dict[str, Any]:
+        """A login's answer: a JWT-shaped token for every customer, valid `lifetime`
+        seconds, and a fresh single-use refresh token."""
         iat = int(self.clock())
         exp = iat + int(lifetime)
         codes = tuple(self.customers)
@@ -145,6 +153,7 @@ class EmulatorState:
     def add_webhook(
         self, customer_code: str, *, url: str, group: str, action: str, hash_secret: str
     ) -> StoredWebhook:
+        """Seed a webhook directly, without a request (no checks, no fault)."""
         stamp = now_iso(self.clock())
         hook = StoredWebhook(
             id=str(uuid.uuid4()),
@@ -160,9 +169,11 @@ class EmulatorState:
         return hook
 
     def all_webhooks(self) -> list[tuple[str, StoredWebhook]]:
+        """(customer code, webhook) for every customer's webhooks."""
         return [(code, hook) for code, hooks in self.webhooks.items() for hook in hooks.values()]
 
     def count_requests(self, method: str | None = None, path_prefix: str = "") -> int:
+        """How many requests were received, of `method` (any if None) under `path_prefix`."""
         return sum(
             1
             for r in self.requests

@@ -49,12 +49,15 @@ class WebhookTable(MutableMapping[str, Hook]):
         return webhook_id in self._by_id
 
     def keys(self) -> KeysView[str]:
+        """The ids, in creation order."""
         return self._by_id.keys()
 
     def values(self) -> ValuesView[Hook]:
+        """The webhooks, in creation order."""
         return self._by_id.values()
 
     def items(self) -> ItemsView[str, Hook]:
+        """(id, webhook) pairs, in creation order."""
         return self._by_id.items()
 
     def __repr__(self) -> str:
