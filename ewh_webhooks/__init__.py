@@ -60,6 +60,10 @@ _EXPORTS: dict[str, str] = {
     "WebhookUpdate": "models",
     "WebhookReceiver": "receiver",
     "RedisInbox": "redis.inbox",
+    "RedisDedupStore": "redis.dedup",
+    "RedisRateLimit": "redis.rate_limit",
+    "RedisStoreError": "redis.connection",
+    "FakeClock": "testing",
     "RetryPolicy": "retry",
     "Router": "routing",
     "sign": "signature",
@@ -93,6 +97,7 @@ __all__ = [
     "EWHClient",
     "EWHEmulator",
     "EWHError",
+    "FakeClock",
     "Inbox",
     "InboxStats",
     "InboxWorker",
@@ -107,7 +112,10 @@ __all__ = [
     "RateLimit",
     "RateLimitError",
     "RateLimiter",
+    "RedisDedupStore",
     "RedisInbox",
+    "RedisRateLimit",
+    "RedisStoreError",
     "ResponseValidationError",
     "RetryPolicy",
     "Router",
@@ -164,7 +172,10 @@ if TYPE_CHECKING:
     from .limits import RateLimit, RateLimiter
     from .models import Page, Tokens, Webhook, WebhookCreate, WebhookSpec, WebhookUpdate
     from .receiver import WebhookReceiver
+    from .redis.connection import RedisStoreError
+    from .redis.dedup import RedisDedupStore
     from .redis.inbox import RedisInbox
+    from .redis.rate_limit import RedisRateLimit
     from .retry import RetryPolicy
     from .routing import Router
     from .signature import sign, verify_signature
@@ -179,7 +190,7 @@ if TYPE_CHECKING:
         raise_for_errors,
         sync_customers,
     )
-    from .testing import EWHEmulator
+    from .testing import EWHEmulator, FakeClock
     from .topics import KNOWN_TOPICS
 
 

@@ -118,9 +118,13 @@ class RedisInbox:
 
     @property
     def lease(self) -> float:
+        """Seconds a claim lasts before another worker may take the delivery over."""
         return self._lease
 
     async def put(self, delivery: Delivery) -> bool:
+        """Store the delivery and its dedup key in one Lua script (SET NX + XADD); True if
+        new, False for a redelivery. Returns after Redis applied it (with AOF
+        `appendfsync always`, after the fsync)."""
         if not isinstance(delivery, Delivery):
             raise InvalidArgumentError(f"expected a Delivery, not {type(delivery).__name__}")
         stored = await self._redis.run(
@@ -133,6 +137,8 @@ class RedisInbox:
     async def claim(
         self, consumer: str, *, limit: int = 1, wait: float = 0.0
     ) -> list[ClaimedDelivery]:
+        """Lease up to `limit` due deliveries: leases run out first (XAUTOCLAIM), then
+        retries now due, then new entries (XREADGROUP, blocking up to `wait`)."""
         check_name("consumer", consumer)
         check_positive_int(limit, "limit")
         wait = check_seconds(wait, "wait", allow_zero=True)
@@ -180,6 +186,7 @@ class RedisInbox:
         return claimed
 
     async def ack(self, claimed: ClaimedDelivery) -> None:
+        """Handled: XACK and XDEL, and the id recorded as handled for the dedup window."""
         token = claimed_token(claimed)
         await self._redis.run(
             scripts.ACK,
@@ -193,6 +200,8 @@ class RedisInbox:
         )
 
     async def retry(self, claimed: ClaimedDelivery, *, delay: float, error: str) -> None:
+        """Failed: the delivery waits `delay` seconds (Redis time) in the delayed set,
+        its attempts carried, then is claimed again."""
         token = claimed_token(claimed)
         delay = check_seconds(delay, "delay", allow_zero=True)
         done = await self._redis.run(
@@ -210,6 +219,8 @@ class RedisInbox:
         self._check_held(done, "retry", claimed)
 
     async def fail(self, claimed: ClaimedDelivery, *, error: str) -> None:
+        """The last attempt failed: move the delivery to the dead-letter stream with
+        `error` and its attempts."""
         token = claimed_token(claimed)
         done = await self._redis.run(
             scripts.FAIL,
@@ -219,6 +230,7 @@ class RedisInbox:
         self._check_held(done, "fail", claimed)
 
     async def release(self, claimed: ClaimedDelivery) -> None:
+        """Give an unstarted claim back: due at once, and not counted as an attempt."""
         token = claimed_token(claimed)
         done = await self._redis.run(
             scripts.RELEASE,
@@ -228,6 +240,7 @@ class RedisInbox:
         self._check_held(done, "release", claimed)
 
     async def extend(self, claimed: ClaimedDelivery) -> None:
+        """Renew the lease of a delivery still being handled (resets its idle time)."""
         token = claimed_token(claimed)
         done = await self._redis.run(
             scripts.EXTEND,
@@ -255,6 +268,7 @@ class RedisInbox:
             )
 
     async def stats(self) -> InboxStats:
+        """Deliveries by state; a lease that ran out counts as ready."""
         k = self._keys
         ready, leased, handled, dead = await self._redis.run(
             upkeep.STATS, [k.stream, k.delayed, k.dead, k.handled], [GROUP, to_ms(self._lease)]
@@ -262,11 +276,14 @@ class RedisInbox:
         return InboxStats(ready=ready, leased=leased, handled=handled, dead=dead)
 
     async def dead_letters(self, *, limit: int = 100) -> list[DeadLetter]:
+        """The oldest dead letters first, with their last error and attempts."""
         check_positive_int(limit, "limit")
         entries = await self._redis.xrange(self._keys.dead, "-", limit)
         return [dead_letter_from_fields(field_map(fields)) for _, fields in entries]
 
     async def replay_dead(self, delivery_ids: Iterable[str] | None = None) -> int:
+        """Move dead letters (all, or those ids) back to be handled, attempts reset;
+        return how many."""
         wanted = None if delivery_ids is None else id_set(delivery_ids)
         replayed, start = 0, "-"
         while True:
@@ -307,6 +324,7 @@ class RedisInbox:
                 return purged
 
     async def aclose(self) -> None:
+        """Close the connections; they reopen if the inbox is used again."""
         await self._redis.aclose()
 
 
