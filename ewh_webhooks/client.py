@@ -21,7 +21,7 @@ from .resources.webhooks import Webhooks
 from .retry import RetryPolicy
 from .runtime import Runtime
 from .transport import DEFAULT_MAX_RESPONSE_SIZE
-from .validation import check_extra_headers, check_positive_int
+from .validation import check_extra_headers, check_positive_int, conforms
 
 __all__ = ["DEFAULT_MAX_IN_FLIGHT", "EWHClient"]
 
@@ -97,7 +97,7 @@ class EWHClient:
         _header_text(customer_code, "customer_code")
         if session is not None and not isinstance(session, aiohttp.ClientSession):
             raise InvalidArgumentError("session must be an aiohttp.ClientSession")
-        if rate_limit is not None and not isinstance(rate_limit, RateLimiter):
+        if rate_limit is not None and not conforms(rate_limit, RateLimiter):
             raise InvalidArgumentError(
                 "rate_limit must be a RateLimit(max_requests, period) or another RateLimiter, "
                 f"got {rate_limit!r}"
