@@ -89,7 +89,6 @@ class EWHClient:
         hooks: Sequence[Hook] = (),
         trace_configs: Sequence[aiohttp.TraceConfig] = (),
         runtime: Runtime | None = None,
-        _runtime: Runtime | None = None,  # the former private name, kept for a release
     ) -> None:
         _header_text(username, "username")
         _header_text(password, "password", secret=True)
@@ -102,7 +101,6 @@ class EWHClient:
                 "rate_limit must be a RateLimit(max_requests, period) or another RateLimiter, "
                 f"got {rate_limit!r}"
             )
-        runtime = runtime or _runtime
         if runtime is not None and not isinstance(runtime, Runtime):
             raise InvalidArgumentError(f"runtime must be a Runtime, got {runtime!r}")
         check_positive_int(max_response_size, "max_response_size")
