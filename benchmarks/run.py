@@ -18,7 +18,9 @@ from typing import Any
 from .common import ROOT, cpu_times, steal_percent
 from .json_backend import bench_json
 from .reading import bench_concurrent_pages, bench_overhead, bench_streaming
+from .receiving import bench_receiving
 from .report import report
+from .shared_limit import bench_shared_limit
 from .signatures import bench_signatures
 from .writing import bench_bulk, bench_rate_limit
 
@@ -34,6 +36,8 @@ async def run_all(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
         ("rate", lambda: bench_rate_limit(500 // scale, 50)),
         ("signatures", lambda: _done(bench_signatures(args.runs, 200_000 // scale))),
         ("json", lambda: bench_json(20 // scale, 100)),
+        ("shared", lambda: bench_shared_limit(max(150 // scale, 40))),
+        ("receiving", lambda: bench_receiving(args.runs, 5000 // scale)),
     ]
     for name, step in steps:
         if args.only and name not in args.only:
@@ -58,7 +62,9 @@ def main() -> None:
         "--quick", action="store_true", help="a tenth of the sizes; no BENCHMARKS.md"
     )
     parser.add_argument(
-        "--only", nargs="*", help="overhead streaming pages bulk rate signatures json"
+        "--only",
+        nargs="*",
+        help="overhead streaming pages bulk rate signatures json receiving shared",
     )
     args = parser.parse_args()
     results = asyncio.run(run_all(args))

@@ -48,6 +48,8 @@ _EXPORTS: dict[str, str] = {
     "Delivery": "inbox.protocol",
     "Inbox": "inbox.protocol",
     "InboxStats": "inbox.protocol",
+    "SQLiteInbox": "inbox.sqlite",
+    "InboxWorker": "inbox.worker",
     "RateLimit": "limits",
     "RateLimiter": "limits",
     "Page": "models",
@@ -57,6 +59,11 @@ _EXPORTS: dict[str, str] = {
     "WebhookSpec": "models",
     "WebhookUpdate": "models",
     "WebhookReceiver": "receiver",
+    "RedisInbox": "redis.inbox",
+    "RedisDedupStore": "redis.dedup",
+    "RedisRateLimit": "redis.rate_limit",
+    "RedisStoreError": "redis.connection",
+    "FakeClock": "testing",
     "RetryPolicy": "retry",
     "Router": "routing",
     "sign": "signature",
@@ -90,8 +97,10 @@ __all__ = [
     "EWHClient",
     "EWHEmulator",
     "EWHError",
+    "FakeClock",
     "Inbox",
     "InboxStats",
+    "InboxWorker",
     "InvalidArgumentError",
     "InvalidEventError",
     "InvalidSignatureError",
@@ -103,9 +112,14 @@ __all__ = [
     "RateLimit",
     "RateLimitError",
     "RateLimiter",
+    "RedisDedupStore",
+    "RedisInbox",
+    "RedisRateLimit",
+    "RedisStoreError",
     "ResponseValidationError",
     "RetryPolicy",
     "Router",
+    "SQLiteInbox",
     "ServerError",
     "SyncAction",
     "SyncError",
@@ -153,9 +167,15 @@ if TYPE_CHECKING:
     )
     from .events import WebhookEvent, parse_event
     from .inbox.protocol import ClaimedDelivery, DeadLetter, Delivery, Inbox, InboxStats
+    from .inbox.sqlite import SQLiteInbox
+    from .inbox.worker import InboxWorker
     from .limits import RateLimit, RateLimiter
     from .models import Page, Tokens, Webhook, WebhookCreate, WebhookSpec, WebhookUpdate
     from .receiver import WebhookReceiver
+    from .redis.connection import RedisStoreError
+    from .redis.dedup import RedisDedupStore
+    from .redis.inbox import RedisInbox
+    from .redis.rate_limit import RedisRateLimit
     from .retry import RetryPolicy
     from .routing import Router
     from .signature import sign, verify_signature
@@ -170,7 +190,7 @@ if TYPE_CHECKING:
         raise_for_errors,
         sync_customers,
     )
-    from .testing import EWHEmulator
+    from .testing import EWHEmulator, FakeClock
     from .topics import KNOWN_TOPICS
 
 

@@ -47,6 +47,8 @@ class Timeout:
 
     @classmethod
     def coerce(cls, value: float | Timeout | None) -> Timeout:
+        """A `Timeout` from what users pass: a Timeout as is, seconds as `total`, None
+        as no limit at all."""
         if isinstance(value, Timeout):
             return value
         if value is None:

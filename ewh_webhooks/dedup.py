@@ -8,12 +8,16 @@ still fail) and *done* once handled (a redelivery is acknowledged and ignored).
 from __future__ import annotations
 
 import time
+import warnings
 from collections import OrderedDict
 from collections.abc import Callable
 from enum import StrEnum
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
-__all__ = ["DedupState", "DedupStore", "MemoryDedupStore"]
+from .errors import InvalidArgumentError
+from .validation import conforms
+
+__all__ = ["DedupState", "DedupStore", "MemoryDedupStore", "as_dedup_store"]
 
 # How long a pending mark lives when its handler never reports back (a crash):
 # then a redelivery is handled again.
@@ -21,6 +25,8 @@ DEFAULT_PENDING_TTL = 60.0
 
 
 class DedupState(StrEnum):
+    """What `DedupStore.claim` found: the id is new (and now pending), pending, or done."""
+
     NEW = "new"  # not seen before: now pending, and the caller handles it
     PENDING = "pending"  # being handled by someone else right now
     DONE = "done"  # handled already
@@ -45,7 +51,9 @@ class DedupStore(Protocol):
         """Forget a pending `delivery_id`, so that a redelivery is handled again."""
         ...
 
-    async def aclose(self) -> None: ...
+    async def aclose(self) -> None:
+        """Release connections, if any; the store reopens them if used again."""
+        ...
 
 
 class MemoryDedupStore:
@@ -81,6 +89,8 @@ class MemoryDedupStore:
     async def claim(
         self, delivery_id: str, *, pending_ttl: float = DEFAULT_PENDING_TTL
     ) -> DedupState:
+        """Mark `delivery_id` pending for `pending_ttl` seconds unless it is known;
+        return what it was (`NEW` if the caller should handle it)."""
         now = self._clock()
         state = self._state(delivery_id, now)
         if state is not None:
@@ -91,12 +101,14 @@ class MemoryDedupStore:
         return DedupState.NEW
 
     async def complete(self, delivery_id: str) -> None:
+        """Mark `delivery_id` handled: redeliveries are ignored for `ttl` seconds."""
         now = self._clock()
         self._seen.pop(delivery_id, None)
         self._seen[delivery_id] = (DedupState.DONE, now + self._ttl)
         self._expire(now)
 
     async def release(self, delivery_id: str) -> None:
+        """Forget a pending `delivery_id` (its handler failed): a redelivery is handled."""
         entry = self._seen.get(delivery_id)
         if entry is not None and entry[0] is DedupState.PENDING:
             del self._seen[delivery_id]
@@ -113,7 +125,53 @@ class MemoryDedupStore:
         self._seen.pop(delivery_id, None)
 
     async def aclose(self) -> None:
+        """Nothing to release: the ids live in this process."""
         return None
 
     def __len__(self) -> int:
         return len(self._seen)
+
+
+class _AddDiscardStore:
+    """A store written for the old two-method interface (`add` returning True when
+    new, `discard`), seen through the states. It cannot tell *pending* from *done*,
+    so a redelivery racing a running inline handler is acknowledged as a duplicate:
+    implement `claim`/`complete`/`release` to close that gap."""
+
+    def __init__(self, store: Any) -> None:
+        self._store = store
+
+    async def claim(
+        self, delivery_id: str, *, pending_ttl: float = DEFAULT_PENDING_TTL
+    ) -> DedupState:
+        return DedupState.NEW if await self._store.add(delivery_id) else DedupState.DONE
+
+    async def complete(self, delivery_id: str) -> None:
+        return None
+
+    async def release(self, delivery_id: str) -> None:
+        await self._store.discard(delivery_id)
+
+    async def aclose(self) -> None:
+        close = getattr(self._store, "aclose", None)
+        if close is not None:
+            await close()
+
+
+def as_dedup_store(store: object) -> DedupStore:
+    """`store` as a `DedupStore`; one with only the old `add`/`discard` methods is
+    adapted, with a DeprecationWarning."""
+    if conforms(store, DedupStore):
+        return store  # type: ignore[return-value]
+    if callable(getattr(store, "add", None)) and callable(getattr(store, "discard", None)):
+        warnings.warn(
+            "a dedup store with only add()/discard() cannot tell a delivery being handled "
+            "from one handled already; implement claim(), complete(), release() and aclose() "
+            "(the DedupStore protocol)",
+            DeprecationWarning,
+            stacklevel=3,
+        )
+        return _AddDiscardStore(store)
+    raise InvalidArgumentError(
+        "dedup must be a DedupStore (claim, complete, release, aclose), e.g. MemoryDedupStore"
+    )

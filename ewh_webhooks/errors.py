@@ -126,18 +126,26 @@ class APIError(EWHError):
 
 
 class BadRequestError(APIError):
+    """400: the request was invalid; `errors` maps each field to its messages."""
+
     status = 400
 
 
 class AuthenticationError(APIError):
+    """401: bad credentials, or a token still refused after one renewal."""
+
     status = 401
 
 
 class PermissionDeniedError(APIError):
+    """403: the login lacks the role, or the customer is not one of its customers."""
+
     status = 403
 
 
 class NotFoundError(APIError):
+    """404: no such webhook for this customer (or a page past the last one)."""
+
     status = 404
 
 

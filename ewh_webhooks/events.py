@@ -14,7 +14,14 @@ from .converter import converter
 from .errors import InvalidEventError
 from .signature import SIGNATURE_HEADER, verify_signature
 
-__all__ = ["DELIVERY_ID_HEADER", "WebhookEvent", "get_header", "parse_event", "structure_event"]
+__all__ = [
+    "DELIVERY_ID_HEADER",
+    "WebhookEvent",
+    "decode_envelope",
+    "get_header",
+    "parse_event",
+    "structure_event",
+]
 
 DELIVERY_ID_HEADER = "X-Webhook-Id"
 
@@ -29,7 +36,9 @@ class WebhookEvent:
 
     `entity` may differ from `group` (stock events carry entity "variant").
     `delivery_id` is the `X-Webhook-Id` header: delivery is at least once, so
-    deduplicate on it.
+    deduplicate on it. `attempt` counts how often this event has been handed to the
+    handlers (1 the first time; more when `InboxWorker` retries it after a failure or
+    after a worker died mid-run): handlers should be idempotent.
     """
 
     group: str
@@ -41,6 +50,7 @@ class WebhookEvent:
     body: Mapping[str, Any] = attrs.field(factory=dict, repr=False)
     delivery_id: str | None = None
     raw: Mapping[str, Any] = attrs.field(factory=dict, repr=False, eq=False)
+    attempt: int = 1
 
 
 def _id_str(value: Any, _: type) -> str | None:
@@ -69,10 +79,13 @@ _event_fields = make_dict_structure_fn(
     delivery_id=override(omit=True),
     raw=override(omit=True),
     topic=override(omit=True),
+    attempt=override(omit=True),
 )
 
 
-def structure_event(envelope: Any, *, delivery_id: str | None = None) -> WebhookEvent:
+def structure_event(
+    envelope: Any, *, delivery_id: str | None = None, attempt: int = 1
+) -> WebhookEvent:
     """Structure a parsed envelope (no verification: use `parse_event` for requests)."""
     if not isinstance(envelope, Mapping):
         raise InvalidEventError("webhook event body is not a JSON object", body=envelope)
@@ -81,7 +94,23 @@ def structure_event(envelope: Any, *, delivery_id: str | None = None) -> Webhook
     except cattrs.BaseValidationError as exc:
         details = "; ".join(cattrs.transform_error(exc, path="event"))
         raise InvalidEventError(f"webhook event does not fit: {details}", body=envelope) from exc
-    return attrs.evolve(event, delivery_id=delivery_id, raw=envelope)
+    # An empty X-Webhook-Id is no id: deduplicating on "" would drop a different event.
+    delivery_id = delivery_id or None
+    return attrs.evolve(event, delivery_id=delivery_id, raw=envelope, attempt=attempt)
+
+
+def decode_envelope(body: bytes) -> Any:
+    """The JSON of a delivery's body, or `InvalidEventError` (never another exception,
+    whatever the bytes: invalid UTF-8, huge integers, nesting deep enough to exhaust
+    the parser's recursion)."""
+    try:
+        return json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InvalidEventError(
+            "webhook event is correctly signed but its body is not JSON"
+        ) from exc
+    except RecursionError:
+        raise InvalidEventError("webhook event body is nested too deeply") from None
 
 
 def get_header(headers: Mapping[str, str], name: str) -> str | None:
@@ -105,10 +134,5 @@ def parse_event(
     >>> event.topic, event.entity_id, event.delivery_id
     """
     verify_signature(body, get_header(headers, SIGNATURE_HEADER), secret)
-    try:
-        envelope = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise InvalidEventError(
-            "webhook event is correctly signed but its body is not JSON"
-        ) from exc
+    envelope = decode_envelope(body)
     return structure_event(envelope, delivery_id=get_header(headers, DELIVERY_ID_HEADER))

@@ -4,11 +4,22 @@ and the shared pause that a 429 (or any Retry-After) puts on every task.
 `rate_limit=` takes anything that implements `RateLimiter`: `RateLimit` keeps the
 budget in this process, `RedisRateLimit` shares one budget (and the pause) between
 every process of a deployment.
+
+The promise of a limit of N per period: never more than N requests in any window of
+`period` seconds, so that even a server counting over a sliding window (the strictest
+common rule) answers no 429. A window counts each request from its grant until a
+`period` after its *end* (its answer, or its failure). A server receives a request
+before it answers it, so however late a request travels, and however the network
+reorders a burst, the server never sees N + 1 in one window: the proof is that of
+any window's last-granted request, which found the other N already counted. The
+cost is each request's own latency, not a guessed margin.
 """
 
 from __future__ import annotations
 
 import asyncio
+import itertools
+import logging
 import math
 import time
 from collections import deque
@@ -17,19 +28,28 @@ from typing import Protocol, runtime_checkable
 
 from .errors import InvalidArgumentError
 
-__all__ = ["RateLimit", "RateLimiter", "RequestGate", "default_margin", "window_wait"]
+__all__ = ["RateLimit", "RateLimiter", "RequestGate", "window_wait"]
+
+log = logging.getLogger("ewh_webhooks")
 
 
 @runtime_checkable
 class RateLimiter(Protocol):
     """A budget of requests, shared by whoever holds the same limiter.
 
-    Implementations never raise for their own trouble (a backend that is down):
-    they fall back to a local limit of the same rate, never to no limit.
+    Every `acquire()` is matched by one `release(token)` when the request ends, so
+    the window can count from the end. Implementations never raise for their own
+    trouble (a backend that is down): they fall back to a local limit of the same
+    rate, never to no limit.
     """
 
-    async def acquire(self) -> None:
-        """Wait until one more request fits the budget and no pause is in force."""
+    async def acquire(self) -> object:
+        """Wait until one more request fits the budget and no pause is in force;
+        return a token for `release`."""
+        ...
+
+    async def release(self, token: object) -> None:
+        """The request `token` was granted for has ended (answered, failed, cancelled)."""
         ...
 
     async def pause(self, seconds: float) -> None:
@@ -41,35 +61,45 @@ class RateLimiter(Protocol):
         ...
 
 
-def default_margin(period: float) -> float:
-    """The time added to each window: a fiftieth of the period.
+def window_wait(
+    ended: Sequence[float],
+    *,
+    now: float,
+    max_requests: int,
+    window: float,
+    in_flight: int = 0,
+) -> float | None:
+    """Seconds until one more request fits: 0.0 means "send now", None "wait until a
+    request in flight ends".
 
-    Requests reach the server a little later than they leave, and not all equally
-    late, so two requests exactly `period` apart here can arrive closer together
-    there. The margin absorbs that jitter (20 ms at one second) for 2 % of the rate.
+    A window holds the requests in flight and those that ended less than `window`
+    seconds ago; `ended` are end times, oldest first (only the last `max_requests`
+    matter). While `max_requests` are held, the next waits for the oldest end to
+    leave the window, or, if too few have ended, for one to end.
     """
-    return period / 50
-
-
-def window_wait(stamps: Sequence[float], *, now: float, max_requests: int, window: float) -> float:
-    """Seconds until one more request fits: never more than `max_requests` in any
-    `window` seconds (a sliding window, the strictest rule a server may apply).
-
-    `stamps` are the send times of earlier requests, oldest first; only the last
-    `max_requests` matter. 0.0 means "send now".
-    """
-    if len(stamps) < max_requests:
+    recent = itertools.islice(ended, max(0, len(ended) - max_requests), None)
+    held = [stamp for stamp in recent if stamp > now - window]
+    excess = in_flight + len(held) - max_requests + 1
+    if excess <= 0:
         return 0.0
-    return max(0.0, stamps[-max_requests] + window - now)
+    if excess > len(held):
+        return None
+    return held[excess - 1] + window - now
+
+
+class _Grant:
+    """A `RateLimit` token: which request a `release` is for."""
+
+    __slots__ = ()
 
 
 class RateLimit:
     """At most `max_requests` per `period` seconds in any window, e.g. `RateLimit(60, 60.0)`
     as the vendor's PHP SDK does. Shared by every client given the same object.
 
-    A sliding-window log: a first burst of `max_requests` goes at once, then each
-    request waits until the one `max_requests` before it is a window old, so even a
-    server counting over a sliding window never sees more than the limit.
+    A first burst of `max_requests` goes at once; after that each request waits until
+    a request ended a `period` ago (see the module docstring). `margin` adds seconds to
+    each window, for a server whose clock runs slow against the requests it counts.
     """
 
     def __init__(
@@ -77,7 +107,7 @@ class RateLimit:
         max_requests: int,
         period: float = 1.0,
         *,
-        margin: float | None = None,
+        margin: float = 0.0,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
@@ -85,50 +115,93 @@ class RateLimit:
             raise InvalidArgumentError(f"RateLimit.max_requests must be >= 1, got {max_requests!r}")
         if not _finite_positive(period):
             raise InvalidArgumentError(f"RateLimit.period must be a number > 0, got {period!r}")
-        if margin is not None and not (_finite_positive(margin) or margin == 0):
+        if not (_finite_positive(margin) or margin == 0):
             raise InvalidArgumentError(f"RateLimit.margin must be a number >= 0, got {margin!r}")
         self.max_requests = max_requests
         self.period = float(period)
-        self.margin = default_margin(self.period) if margin is None else float(margin)
+        self.margin = float(margin)
         self._clock = clock
         self._sleep = sleep
-        self._stamps: deque[float] = deque(maxlen=max_requests)
+        self._ended: deque[float] = deque(maxlen=max_requests)
+        self._in_flight: set[_Grant] = set()
         self._pause_until = 0.0
-        self._lock: asyncio.Lock | None = None  # made on first use, inside the running loop
+        # Made on first use, inside the running loop.
+        self._lock: asyncio.Lock | None = None
+        self._released: asyncio.Event | None = None
 
     def __repr__(self) -> str:
         return f"RateLimit({self.max_requests}, {self.period})"
 
-    async def acquire(self) -> None:
+    @property
+    def in_flight(self) -> int:
+        """Requests granted and not yet ended."""
+        return len(self._in_flight)
+
+    async def acquire(self) -> object:
+        """Wait until one more request fits the window and no pause is in force."""
         if self._lock is None:
-            self._lock = asyncio.Lock()
+            self._lock, self._released = asyncio.Lock(), asyncio.Event()
+        assert self._released is not None
         # One waiter at a time, in arrival order: the window decides for the head.
         async with self._lock:
             while True:
                 now = self._clock()
-                wait = max(
-                    self._pause_until - now,
-                    window_wait(
-                        self._stamps,
-                        now=now,
-                        max_requests=self.max_requests,
-                        window=self.period + self.margin,
-                    ),
+                if (paused := self._pause_until - now) > 0:
+                    await self._sleep(paused)
+                    continue
+                wait = window_wait(
+                    self._ended,
+                    now=now,
+                    max_requests=self.max_requests,
+                    window=self.period + self.margin,
+                    in_flight=len(self._in_flight),
                 )
-                if wait <= 0:
-                    self._stamps.append(now)
-                    return
-                await self._sleep(wait)
+                if wait == 0:
+                    grant = _Grant()
+                    self._in_flight.add(grant)
+                    return grant
+                if wait is None:
+                    self._released.clear()
+                    await self._released.wait()
+                else:
+                    await self._sleep(wait)
+
+    async def release(self, token: object) -> None:
+        """Count `token`'s request as ended now; ignored for a token not in flight."""
+        if token in self._in_flight:
+            self._in_flight.discard(token)
+            self._ended.append(self._clock())
+            if self._released is not None:
+                self._released.set()
 
     async def pause(self, seconds: float) -> None:
+        """Hold every client sharing this limit for `seconds` (extends, never shortens)."""
         self._pause_until = max(self._pause_until, self._clock() + seconds)
 
     async def aclose(self) -> None:
+        """Nothing to release: the window lives in this process."""
         return None
 
 
+class _Slot:
+    """One attempt's passage through the gate: `async with gate.slot():`."""
+
+    __slots__ = ("_gate", "_token")
+
+    def __init__(self, gate: RequestGate) -> None:
+        self._gate = gate
+        self._token: object = None
+
+    async def __aenter__(self) -> None:
+        self._token = await self._gate.enter()
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self._gate.exit(self._token)
+
+
 class RequestGate:
-    """Every attempt passes through `async with gate`: concurrency cap, pause, rate limit."""
+    """Every attempt passes through `async with gate.slot()`: concurrency cap, pause,
+    rate limit; the slot tells the rate limit when the attempt ended."""
 
     def __init__(
         self,
@@ -162,29 +235,42 @@ class RequestGate:
 
     @property
     def paused_for(self) -> float:
+        """Seconds left of the pause in force (0.0 when none is)."""
         return max(0.0, self._pause_until - self._clock())
 
     async def wait_pause(self) -> None:
+        """Sleep until the pause in force, if any, has ended."""
         while (remaining := self._pause_until - self._clock()) > 0:
             await self._sleep(remaining)
 
-    async def __aenter__(self) -> None:
-        """Take a slot: `async with gate:` around each attempt."""
+    def slot(self) -> _Slot:
+        """`async with gate.slot():` around one attempt."""
+        return _Slot(self)
+
+    async def enter(self) -> object:
+        """Take a slot; the token goes back to `exit`."""
         await self._semaphore.acquire()
         try:
             # Checked after the semaphore too: a 429 may have arrived while we queued.
             if self._pause_until > self._clock():
                 await self.wait_pause()
-            if self.rate_limit is not None:
-                await self.rate_limit.acquire()
+            return None if self.rate_limit is None else await self.rate_limit.acquire()
         except BaseException:
             self._semaphore.release()
             raise
 
-    async def __aexit__(self, *exc_info: object) -> None:
-        self._semaphore.release()
+    async def exit(self, token: object) -> None:
+        """Give the slot back: the rate limit counts the attempt as ended now."""
+        try:
+            if self.rate_limit is not None:
+                await self.rate_limit.release(token)
+        except Exception:  # a limiter's own trouble never fails a request
+            log.exception("rate limiter %r failed to record an end", self.rate_limit)
+        finally:
+            self._semaphore.release()
 
     async def aclose(self) -> None:
+        """Close the rate limiter's connections (it reopens them if used again)."""
         if self.rate_limit is not None:
             await self.rate_limit.aclose()
 

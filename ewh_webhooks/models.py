@@ -106,6 +106,7 @@ class WebhookUpdate:
     hash_secret: str | None = attrs.field(default=None, repr=False)
 
     def is_empty(self) -> bool:
+        """True when no field is set: such a PATCH would change nothing."""
         return (
             self.url is None
             and self.group is None
@@ -125,6 +126,7 @@ class WebhookSpec:
 
     @property
     def topic(self) -> str:
+        """`group.action`."""
         return topic_of(self.group, self.action)
 
     def as_create(self) -> WebhookCreate:

@@ -89,6 +89,8 @@ class Hooks:
         return bool(self._hooks)
 
     def emit(self, event: ClientEvent) -> None:
+        """Hand `event` to every hook; a coroutine hook runs as a task (awaited by
+        `aclose`), and whatever a hook raises is logged, never propagated."""
         for hook in self._hooks:
             try:
                 result = hook(event)

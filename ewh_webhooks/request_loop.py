@@ -217,7 +217,7 @@ class RequestLoop:
             attempt_timeout = _within_deadline(timeout, retry, rt.clock() - started)
             sent_at = rt.clock()
             try:
-                async with self.gate:
+                async with self.gate.slot():
                     sent_at = rt.clock()
                     response = await self.transport.send(
                         method,

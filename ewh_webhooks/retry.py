@@ -78,6 +78,9 @@ class RetryPolicy:
 
 @attrs.frozen(slots=True)
 class RetryDecision:
+    """What `decide_retry` says: whether to retry, after `delay` seconds, and why
+    (`reason` goes to the debug log and to `RequestAttempt.reason`)."""
+
     retry: bool
     delay: float = 0.0
     reason: str = ""

@@ -3,13 +3,16 @@ gidgethub's routing module)."""
 
 from __future__ import annotations
 
+import importlib
+import inspect
 import logging
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from .errors import InvalidArgumentError
 from .events import WebhookEvent
 
-__all__ = ["Callback", "Router"]
+__all__ = ["Callback", "Router", "import_router"]
 
 log = logging.getLogger("ewh_webhooks.receiver")
 
@@ -18,7 +21,7 @@ CATCH_ALL = "*"
 
 
 class Router:
-    """Callbacks per topic ("order.shipped"), per group ("order.*") or for all ("*").
+    """Callbacks per topic (`"order.shipped"`), per group (`"order.*"`) or for all (`"*"`).
 
     >>> router = Router()
     >>> @router.on("order.shipped")
@@ -30,6 +33,7 @@ class Router:
         self._callbacks: dict[str, list[Callback]] = {}
 
     def add(self, topic: str, callback: Callback) -> None:
+        """Run `callback` for events of `topic`: `"group.action"`, `"group.*"` or `"*"`."""
         valid = isinstance(topic, str) and (
             topic == CATCH_ALL or (topic.count(".") == 1 and "" not in topic.split("."))
         )
@@ -73,3 +77,46 @@ class Router:
                 )
                 failures.append(exc)
         return failures
+
+
+def import_router(spec: str) -> Router:
+    """The Router named by `spec`, "package.module:attribute" as uvicorn takes an app:
+    the attribute is a Router, or a callable that returns one (a factory).
+
+    >>> router = import_router("myapp.hooks:router")
+    """
+    module_name, sep, attribute = spec.partition(":") if isinstance(spec, str) else ("", "", "")
+    if not sep or not module_name or not attribute:
+        raise InvalidArgumentError(f"a handler is given as 'package.module:router', got {spec!r}")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        if exc.name is not None and f"{module_name}.".startswith(f"{exc.name}."):  # ours
+            raise InvalidArgumentError(f"cannot import module {module_name!r}: {exc}") from None
+        raise InvalidArgumentError(f"importing {module_name!r} failed: {exc}") from exc
+    except Exception as exc:  # the user's module raised (or has a syntax error)
+        raise InvalidArgumentError(
+            f"importing {module_name!r} failed: {type(exc).__name__}: {exc}"
+        ) from exc
+    value: Any = module
+    for part in attribute.split("."):
+        try:
+            value = getattr(value, part)
+        except AttributeError:
+            raise InvalidArgumentError(
+                f"module {module_name!r} has no attribute {attribute!r}"
+            ) from None
+    if inspect.iscoroutinefunction(value):
+        raise InvalidArgumentError(f"{spec!r} is a callback; name the Router it is registered with")
+    if not isinstance(value, Router) and callable(value):
+        try:
+            value = value()
+        except Exception as exc:
+            raise InvalidArgumentError(
+                f"calling {spec!r} failed: {type(exc).__name__}: {exc}"
+            ) from exc
+    if not isinstance(value, Router):
+        raise InvalidArgumentError(
+            f"{spec!r} is {type(value).__name__}, not a Router (or a function returning one)"
+        )
+    return value

@@ -17,7 +17,6 @@ from typing import Any
 from urllib.parse import urlencode
 
 import aiohttp
-import attrs
 
 from . import _json
 from ._version import __version__
@@ -67,16 +66,33 @@ _TAG = re.compile(r"<[^<>]*>")
 _SPACE = re.compile(r"\s+")
 
 
-@attrs.frozen(slots=True, kw_only=True)
 class Response:
-    """A transport-neutral HTTP response: what the request loop and decoders see."""
+    """A transport-neutral HTTP response: what the request loop and decoders see.
 
-    status: int
-    headers: Mapping[str, str] = attrs.field(repr=False)
-    body: bytes = attrs.field(repr=False)
-    method: str
-    path: str
-    request_id: str | None = None
+    A plain slotted class: one is made per attempt, and nothing needs it frozen.
+    """
+
+    __slots__ = ("body", "headers", "method", "path", "request_id", "status")
+
+    def __init__(
+        self,
+        *,
+        status: int,
+        headers: Mapping[str, str],
+        body: bytes,
+        method: str,
+        path: str,
+        request_id: str | None = None,
+    ) -> None:
+        self.status = status
+        self.headers = headers
+        self.body = body
+        self.method = method
+        self.path = path
+        self.request_id = request_id
+
+    def __repr__(self) -> str:
+        return f"Response({self.method} {self.path} -> {self.status})"
 
 
 def user_agent() -> str:

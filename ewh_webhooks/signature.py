@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 
 from .errors import InvalidArgumentError, InvalidSignatureError
 
-__all__ = ["SIGNATURE_HEADER", "sign", "verify_signature"]
+__all__ = ["SIGNATURE_HEADER", "check_webhook_secret", "sign", "verify_signature"]
 
 SIGNATURE_HEADER = "X-Hmac-Sha256"
 _DIGEST_SIZE = hashlib.sha256().digest_size
@@ -49,6 +49,13 @@ def _keys(secret: str | bytes | Sequence[str | bytes]) -> list[bytes]:
     if not keys or not all(keys):
         raise InvalidArgumentError("at least one non-empty webhook secret is required")
     return keys
+
+
+def check_webhook_secret(secret: object) -> None:
+    """Raise `InvalidArgumentError` unless `secret` is a usable secret or list of them
+    (for constructors: a bad secret fails at once, not at the first delivery). The
+    message never contains the value."""
+    _keys(secret)  # type: ignore[arg-type]
 
 
 def sign(body: bytes, secret: str | bytes) -> str:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import time
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -12,8 +10,8 @@ import pytest_asyncio
 from aioresponses import aioresponses
 
 from ewh_webhooks import EWHClient, RetryPolicy
-from ewh_webhooks.runtime import Runtime
 from ewh_webhooks.testing import EWHEmulator
+from ewh_webhooks.testing import FakeClock as FakeTime  # time moves only when someone sleeps
 
 from . import _aioresponses_compat
 from .api_mock import BASE, LOGIN, tokens
@@ -27,32 +25,6 @@ CREDS: dict[str, Any] = {
     "customer_code": "CUST1",
     "base_url": BASE,
 }
-
-
-class FakeTime:
-    """A clock that moves only when someone sleeps: tests never wait for real."""
-
-    def __init__(self, start: float = 1000.0, wall: float | None = None) -> None:
-        self.now = start
-        # Wall time starts at the real time: HTTP-date Retry-After values compare to it.
-        self.wall_offset = (time.time() if wall is None else wall) - start
-        self.sleeps: list[float] = []
-
-    def clock(self) -> float:
-        return self.now
-
-    def wall(self) -> float:
-        return self.now + self.wall_offset
-
-    async def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += max(0.0, seconds)
-        await asyncio.sleep(0)
-
-    def runtime(self, rand: float = 0.0) -> Runtime:
-        return Runtime(
-            clock=self.clock, wall_clock=self.wall, sleep=self.sleep, random=lambda: rand
-        )
 
 
 @pytest.fixture
@@ -69,7 +41,7 @@ async def emulator() -> AsyncIterator[EWHEmulator]:
 @pytest_asyncio.fixture
 async def client(emulator: EWHEmulator, fake_time: FakeTime) -> AsyncIterator[EWHClient]:
     """An emulator client whose backoff sleeps are fake (instant)."""
-    async with emulator.client(_runtime=fake_time.runtime()) as c:
+    async with emulator.client(runtime=fake_time.runtime()) as c:
         yield c
 
 
@@ -95,6 +67,9 @@ def make_client(**overrides: Any) -> EWHClient:
 def no_retry() -> RetryPolicy:
     return RetryPolicy(max_retries=0)
 
+
+# The CLI's fixtures: `cli` runs main() in-process, `live_emulator` outlives one command.
+from .cli_fixtures import cli, live_emulator  # noqa: E402, F401
 
 # A private redis-server for the Redis-backed tests (started on first use).
 from .redis_server import redis_server, redis_server_factory, redis_url  # noqa: E402, F401

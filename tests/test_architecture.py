@@ -77,11 +77,7 @@ def _cycle(graph: dict[str, set[str]]) -> list[str] | None:
 
 
 def test_the_import_graph_has_no_cycle() -> None:
-    graph = _graph()
-    # TODO(lead): the emulator's app <-> emulator type-only cycle is being reworked on
-    # the emulator branch; include ewh_webhooks.testing again when it lands.
-    graph = {n: t for n, t in graph.items() if not n.startswith("ewh_webhooks.testing")}
-    assert _cycle(graph) is None
+    assert _cycle(_graph()) is None
 
 
 def test_sync_depends_on_neither_the_client_nor_the_resources() -> None:

@@ -226,7 +226,7 @@ async def test_emulator_delivers_signed_events_end_to_end(
     receiver = WebhookReceiver(secret=SECRET, router=router)
     runner, url = await start(receiver)
     try:
-        async with EWHEmulator() as emu, emu.client() as client:
+        async with EWHEmulator(delivery_retry_delays=(0, 0)) as emu, emu.client() as client:
             await client.webhooks.create(
                 url=url, group="order", action="shipped", hash_secret=SECRET
             )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
+from typing import Any
 
 import pytest
 
@@ -55,7 +56,7 @@ async def test_sync_a_thousand_webhooks_across_customers_with_minimal_requests(
 ) -> None:
     async with EWHEmulator(customers=["C1", "C2", "C3", "C4"]) as emu:
         wanted = {code: specs_for(code, 250) for code in emu.customer_codes}
-        async with emu.client(_runtime=fake_time.runtime()) as client:
+        async with emu.client(runtime=fake_time.runtime()) as client:
             results = await sync_customers(client, wanted, concurrency=32)
             assert all(r.ok and r.created == 250 for r in results.values())
             assert writes(emu) == 1000
@@ -131,7 +132,7 @@ async def test_sync_under_faults_converges_with_no_duplicates_and_nothing_lost(
     async with EWHEmulator(customers=["C1", "C2"], faults=faults) as emu:
         wanted = {code: specs_for(code, 150) for code in emu.customer_codes}
         policy = RetryPolicy(max_retries=5)
-        async with emu.client(_runtime=fake_time.runtime(), retry=policy) as client:
+        async with emu.client(runtime=fake_time.runtime(), retry=policy) as client:
             first = await sync_customers(client, wanted, concurrency=16)
             failed_first = sum(len(r.failed) + (r.error is not None) for r in first.values())
             for _ in range(5):  # re-run after partial failure, as a deploy script would
@@ -201,3 +202,39 @@ async def test_a_bad_spec_of_one_customer_names_it_and_nothing_is_sent(
     with pytest.raises(InvalidArgumentError, match=r"customer CUSTOMER2: specs\[2\].*listed twice"):
         await sync_customers(client, wanted)
     assert [r for r in emulator.state.requests if r.path.startswith("/webhooks/")] == []
+
+
+@pytest.mark.parametrize(
+    "server",
+    [
+        {"topic_style": "none"},
+        {"topic_style": "dot"},
+        {"topic_style": "slash"},
+        {"topic_style": "underscore"},
+        {"list_items": "topic_only", "topic_style": "slash"},
+        {"count_shortfall": 3, "max_limit": 2},
+    ],
+    ids=["no-topic", "dot", "slash", "underscore", "topic-only-items", "count-understated"],
+)
+@pytest.mark.parametrize("prune", [False, True])
+async def test_sync_is_idempotent_whatever_the_server_does_with_topics_and_counts(
+    server: dict[str, Any], prune: bool, fake_time: FakeTime
+) -> None:
+    async with EWHEmulator(**server) as emu, emu.client(runtime=fake_time.runtime()) as client:
+        for i in range(3):
+            emu.state.add_webhook(
+                emu.customer_code,
+                url=f"https://e.test/old{i}",
+                group="stock",
+                action="updated",
+                hash_secret="s",
+            )
+        wanted = specs_for("X", 5)
+        first = await client.webhooks.sync(wanted, prune=prune)
+        assert first.ok, first.summary()
+        again = await client.webhooks.sync(wanted, prune=prune)
+        assert again.plan.request_count == 0, again.plan.summary()
+        assert again.unchanged == 5
+        assert stored(emu, emu.customer_code)[("stock.updated", "https://e.test/old0")] == (
+            0 if prune else 1
+        )

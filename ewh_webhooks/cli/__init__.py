@@ -2,108 +2,115 @@
 
 Credentials come from flags or `EWH_USERNAME`, `EWH_PASSWORD`, `EWH_WMS_CODE`,
 `EWH_CUSTOMER_CODE`, `EWH_BASE_URL`; `--emulator` runs a command against an
-embedded emulator instead. Errors print one line and exit non-zero: 1 for a failed
-call, 2 for a usage mistake.
+embedded emulator instead. Global options go before or after the command. Errors
+print one line and exit non-zero: 1 for a failed call, 2 for a usage mistake.
+
+Adding commands: a module with `register(subparsers)` that calls
+`parser.add_command` for each command, listed in `COMMAND_GROUPS`. Handlers import
+the client, aiohttp and the emulator when they run, so that `--help` stays fast.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
-import logging
+import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from .._version import __version__
 from ..errors import EWHError, InvalidArgumentError
-from . import commands
+from . import commands, inbox_commands, local_commands, sync_command
+from .parser import add_global_options, check_global_options
 
-__all__ = ["build_parser", "main"]
+__all__ = ["COMMAND_GROUPS", "build_parser", "main"]
 
-
-def _common() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
-    group = common.add_argument_group("connection (default: EWH_* environment variables)")
-    group.add_argument("--base-url", help="eu-dev, eu, us or a URL (EWH_BASE_URL)")
-    group.add_argument("--username", help="(EWH_USERNAME)")
-    group.add_argument("--password", help="(EWH_PASSWORD; prefer the variable)")
-    group.add_argument("--wms-code", help="(EWH_WMS_CODE)")
-    group.add_argument("--customer", help="customer code (EWH_CUSTOMER_CODE)")
-    group.add_argument("--timeout", type=float, default=30.0, help="seconds per request")
-    group.add_argument("--emulator", action="store_true", help="run against an embedded emulator")
-    common.add_argument("--json", action="store_true", help="print JSON")
-    common.add_argument("-v", "--verbose", action="store_true", help="debug logging")
-    return common
+# Each registers its commands, in this order in `--help`.
+COMMAND_GROUPS = (commands, sync_command, local_commands, inbox_commands)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    common = _common()
     parser = argparse.ArgumentParser(
-        prog="ewh-webhooks", description="Manage eWarehousing webhooks."
+        prog="ewh-webhooks",
+        description="Manage eWarehousing webhooks.",
+        epilog="Global options may also follow the command: ewh-webhooks list --json.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    add_global_options(parser, connects=True, json=True, root=True)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
-    p = sub.add_parser("list", parents=[common], help="list webhooks")
-    p.add_argument("--limit", type=int, default=100, help="page size")
-    p.add_argument("--sort")
-    p.add_argument("--direction", choices=["asc", "desc"])
-
-    p = sub.add_parser("get", parents=[common], help="show one webhook")
-    p.add_argument("id")
-
-    p = sub.add_parser("create", parents=[common], help="create a webhook")
-    p.add_argument("--url", required=True)
-    p.add_argument("--topic", required=True, help="e.g. order.shipped")
-    p.add_argument("--secret-env", default="EWH_HASH_SECRET", help="variable holding the secret")
-    p.add_argument("--no-validate-topic", action="store_true")
-
-    p = sub.add_parser("update", parents=[common], help="change a webhook")
-    p.add_argument("id")
-    p.add_argument("--url")
-    p.add_argument("--topic")
-    p.add_argument("--secret-env", help="variable holding a new secret")
-    p.add_argument("--no-validate-topic", action="store_true")
-
-    p = sub.add_parser("delete", parents=[common], help="delete a webhook")
-    p.add_argument("id")
-
-    p = sub.add_parser("sync", parents=[common], help="make webhooks match a TOML file")
-    p.add_argument("file")
-    p.add_argument("--prune", action="store_true", help="delete or repurpose unlisted webhooks")
-    p.add_argument("--dry-run", action="store_true", help="print the plan, change nothing")
-    p.add_argument("--resend-secrets", action="store_true")
-    p.add_argument("--concurrency", type=int, default=16)
-
-    p = sub.add_parser("verify", parents=[common], help="check a delivery's signature")
-    p.add_argument("--signature", required=True, help="the X-Hmac-Sha256 header value")
-    p.add_argument("--secret-env", default="EWH_HASH_SECRET", help="variable holding the secret")
-    p.add_argument("body", nargs="?", default="-", help="file with the raw body (- for stdin)")
-
-    p = sub.add_parser("emulator", parents=[common], help="run the emulator standalone")
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=8080)
-
-    p = sub.add_parser("demo", parents=[common], help="a tour against the embedded emulator")
-    p.add_argument("--count", type=int, default=60, help="webhooks to create")
+    for group in COMMAND_GROUPS:
+        group.register(sub)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.WARNING,
-        format="%(asctime)s %(name)s %(levelname)s %(message)s",
-    )
+    args = build_parser().parse_args(argv)
     try:
-        return asyncio.run(commands.run(args))
+        check_global_options(args)
+    except InvalidArgumentError as exc:
+        return _error(exc, 2)
+    restore_logging = _debug_logging() if args.verbose else None
+    try:
+        return _run(args)
+    finally:
+        if restore_logging is not None:
+            restore_logging()
+
+
+def _run(args: argparse.Namespace) -> int:
+    import asyncio
+
+    try:
+        code: int = asyncio.run(args.handler(args))
+        # Flush inside the try: a closed pipe (`| head`) must fail here, not at exit.
+        sys.stdout.flush()
+        return code
+    except BrokenPipeError:
+        _discard_stdout()
+        return 1
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
     except InvalidArgumentError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+        return _error(exc, 2)
     except EWHError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+        return _error(exc, 1)
+
+
+def _error(exc: BaseException, status: int) -> int:
+    from .output import cli_message
+
+    print(f"error: {cli_message(exc)}", file=sys.stderr)
+    return status
+
+
+def _discard_stdout() -> None:
+    """The reader went away (`ewh-webhooks list | head`): send what is left to devnull,
+    so that Python's flush at exit does not raise again (the Python docs' SIGPIPE note)."""
+    try:
+        fd = sys.stdout.fileno()
+    except (OSError, ValueError):  # not a real file (e.g. captured in tests)
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, fd)
+    os.close(devnull)
+
+
+def _debug_logging() -> Callable[[], None]:
+    """Debug lines from `ewh_webhooks` to stderr, through a handler on that logger only:
+    the root logger (and asyncio's debug output) stays as it was. Returns the undo."""
+    import logging
+
+    logger = logging.getLogger("ewh_webhooks")
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
+    level, propagate = logger.level, logger.propagate
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
+    logger.propagate = False  # not twice where the root logger has a handler too
+
+    def restore() -> None:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+        logger.propagate = propagate
+
+    return restore

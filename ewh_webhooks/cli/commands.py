@@ -1,198 +1,155 @@
-"""The CLI commands: each takes parsed arguments and a client, prints, returns an exit code."""
+"""The webhook commands: list, get, create, update, delete.
+
+Each command registers itself with `add_command` and imports what it needs (the
+client, the output helpers) when it runs, so that `--help` stays fast. `--json`
+prints an array for `list` and one object for the others.
+"""
 
 from __future__ import annotations
 
 import argparse
-import asyncio
-import json
 import os
-import sys
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from typing import Any
+from typing import TYPE_CHECKING
 
-from ..client import EWHClient
-from ..converter import unstructure
-from ..errors import InvalidArgumentError
-from ..models import Webhook
-from ..signature import verify_signature
-from ..sync import SyncItemResult, SyncResult, sync_customers
-from .specfile import load_spec_file
+from .errors import UsageError
+from .parser import Subcommands, add_command, positive_int
 
-__all__ = ["run"]
+if TYPE_CHECKING:
+    from ..models import Webhook
+
+__all__ = ["register"]
 
 
-@asynccontextmanager
-async def _client(args: argparse.Namespace) -> AsyncIterator[EWHClient]:
-    overrides: dict[str, Any] = {"timeout": args.timeout}
-    if args.emulator:
-        from ..testing import EWHEmulator
+def register(sub: Subcommands) -> None:
+    p = add_command(sub, "list", _list, summary="list webhooks", connects=True, json=True)
+    p.add_argument("--limit", type=positive_int, default=100, help="page size")
+    p.add_argument("--sort", help="a field to sort by, e.g. url")
+    p.add_argument("--direction", choices=["asc", "desc"])
 
-        async with EWHEmulator() as emulator, emulator.client(**overrides) as client:
-            yield client if not args.customer else client.for_customer(args.customer)
-        return
-    for flag, key in (
-        ("base_url", "base_url"),
-        ("username", "username"),
-        ("password", "password"),
-        ("wms_code", "wms_code"),
-        ("customer", "customer_code"),
-    ):
-        value = getattr(args, flag, None)
-        if value:
-            overrides[key] = value
-    async with EWHClient.from_env(**overrides) as client:
-        yield client
+    p = add_command(sub, "get", _get, summary="show one webhook", connects=True, json=True)
+    p.add_argument("id")
+
+    p = add_command(sub, "create", _create, summary="create a webhook", connects=True, json=True)
+    p.add_argument("--url", required=True)
+    p.add_argument("--topic", required=True, help="e.g. order.shipped")
+    p.add_argument(
+        "--secret-env",
+        default="EWH_HASH_SECRET",
+        metavar="VARIABLE",
+        help="the environment variable holding the secret (default EWH_HASH_SECRET)",
+    )
+    p.add_argument("--no-validate-topic", action="store_true", help="accept an unknown topic")
+    p.add_argument(
+        "--allow-credentials", action="store_true", help="accept a URL with user:password@"
+    )
+
+    p = add_command(sub, "update", _update, summary="change a webhook", connects=True, json=True)
+    p.add_argument("id")
+    p.add_argument("--url")
+    p.add_argument("--topic")
+    p.add_argument("--secret-env", metavar="VARIABLE", help="a variable holding a new secret")
+    p.add_argument("--no-validate-topic", action="store_true", help="accept an unknown topic")
+    p.add_argument(
+        "--allow-credentials", action="store_true", help="accept a URL with user:password@"
+    )
+
+    p = add_command(sub, "delete", _delete, summary="delete a webhook", connects=True, json=True)
+    p.add_argument("id")
 
 
-def _secret_from_env(name: str) -> str:
+def secret_from_env(name: str) -> str:
     value = os.environ.get(name)
     if not value:
-        raise InvalidArgumentError(f"environment variable {name} (the webhook secret) is not set")
+        raise UsageError(f"environment variable {name} (the webhook secret) is not set")
     return value
 
 
-def _split_topic(topic: str) -> tuple[str, str]:
+def split_topic(topic: str) -> tuple[str, str]:
     if topic.count(".") != 1:
-        raise InvalidArgumentError(f"topic must look like 'order.shipped', got {topic!r}")
+        raise UsageError(f"--topic must look like 'order.shipped', got {topic!r}")
     group, action = topic.split(".")
     return group, action
 
 
-def _hook_json(hook: Webhook) -> dict[str, Any]:
-    data: dict[str, Any] = unstructure(hook)
-    data.pop("raw", None)
-    data.pop("hash_secret", None)  # never printed
-    return data
+def _show(hook: Webhook, *, as_json: bool) -> None:
+    from .output import print_json, print_webhooks, webhook_json
 
-
-def _print_hooks(hooks: list[Webhook], as_json: bool) -> None:
     if as_json:
-        print(json.dumps([_hook_json(h) for h in hooks], indent=2))
-        return
-    rows = [("ID", "TOPIC", "URL")] + [(h.id, h.topic, h.url) for h in hooks]
-    widths = [max(len(row[i]) for row in rows) for i in range(2)]
-    for row in rows:
-        print(f"{row[0]:<{widths[0]}}  {row[1]:<{widths[1]}}  {row[2]}")
-
-
-async def run(args: argparse.Namespace) -> int:
-    if args.command == "verify":
-        return _verify(args)
-    if args.command == "emulator":
-        return await _emulator(args)
-    if args.command == "demo":
-        from .demo import run_demo
-
-        return await run_demo(count=args.count)
-    if args.command == "sync":
-        return await _sync(args)
-    async with _client(args) as client:
-        hooks = client.webhooks
-        if args.command == "list":
-            listing = hooks.list(limit=args.limit, sort=args.sort, direction=args.direction)
-            found = [hook async for hook in listing]
-            _print_hooks(found, args.json)
-        elif args.command == "get":
-            _print_hooks([await hooks.get(args.id)], args.json)
-        elif args.command == "create":
-            group, action = _split_topic(args.topic)
-            created = await hooks.create(
-                url=args.url,
-                group=group,
-                action=action,
-                hash_secret=_secret_from_env(args.secret_env),
-                validate_topic=not args.no_validate_topic,
-            )
-            _print_hooks([created], args.json)
-        elif args.command == "update":
-            topic = _split_topic(args.topic) if args.topic else None
-            updated = await hooks.update(
-                args.id,
-                url=args.url,
-                group=topic[0] if topic else None,
-                action=topic[1] if topic else None,
-                hash_secret=_secret_from_env(args.secret_env) if args.secret_env else None,
-                validate_topic=not args.no_validate_topic,
-            )
-            _print_hooks([updated], args.json)
-        elif args.command == "delete":
-            await hooks.delete(args.id)
-            print(f"deleted {args.id}")
-    return 0
-
-
-def _verify(args: argparse.Namespace) -> int:
-    if args.body == "-":
-        body = sys.stdin.buffer.read()
+        print_json(webhook_json(hook))
     else:
-        try:
-            with open(args.body, "rb") as handle:
-                body = handle.read()
-        except OSError as exc:
-            raise InvalidArgumentError(f"cannot read {args.body}: {exc.strerror}") from exc
-    verify_signature(body, args.signature, _secret_from_env(args.secret_env))
-    print("signature valid")
+        print_webhooks([hook])
+
+
+async def _list(args: argparse.Namespace) -> int:
+    from .connect import open_client
+    from .output import print_json, print_webhooks, webhook_json
+
+    async with open_client(args) as client:
+        listing = client.webhooks.list(limit=args.limit, sort=args.sort, direction=args.direction)
+        hooks = [hook async for hook in listing]
+    if args.json:
+        print_json([webhook_json(hook) for hook in hooks])
+    else:
+        print_webhooks(hooks)
     return 0
 
 
-async def _emulator(args: argparse.Namespace) -> int:
-    from ..testing import EWHEmulator
+async def _get(args: argparse.Namespace) -> int:
+    from .connect import open_client
 
-    async with EWHEmulator(host=args.host, port=args.port) as emulator:
-        print(f"emulator listening on {emulator.base_url}")
-        print(f"  EWH_BASE_URL={emulator.base_url}")
-        print(f"  EWH_USERNAME={emulator.username}")
-        print(f"  EWH_PASSWORD={emulator.password}")
-        print(f"  EWH_WMS_CODE={emulator.wms_code}")
-        others = ", ".join(emulator.customer_codes[1:])
-        print(f"  EWH_CUSTOMER_CODE={emulator.customer_code}  (also: {others})")
-        print("press Ctrl-C to stop", flush=True)
-        await asyncio.Event().wait()
+    async with open_client(args) as client:
+        hook = await client.webhooks.get(args.id)
+    _show(hook, as_json=args.json)
     return 0
 
 
-class _Progress:
-    """A one-line progress bar on a terminal; silent otherwise."""
+async def _create(args: argparse.Namespace) -> int:
+    from .connect import open_client
 
-    def __init__(self) -> None:
-        self.enabled = sys.stderr.isatty()
-
-    def __call__(self, item: SyncItemResult, done: int, total: int) -> None:
-        if self.enabled and total >= 20:
-            filled = int(30 * done / total)
-            bar = "#" * filled + "-" * (30 - filled)
-            sys.stderr.write(f"\r[{bar}] {done}/{total}")
-            if done == total:
-                sys.stderr.write("\n")
-            sys.stderr.flush()
-
-
-def _print_plan(result: SyncResult) -> None:
-    plan = result.plan
-    actions = plan.writes
-    print(f"customer {result.customer}: {plan.summary()}")
-    for action in actions:
-        print(f"  {action.describe()}")
-
-
-async def _sync(args: argparse.Namespace) -> int:
-    async with _client(args) as client:
-        specs = load_spec_file(args.file, default_customer=client.customer_code)
-        results = await sync_customers(
-            client,
-            specs,
-            prune=args.prune,
-            dry_run=args.dry_run,
-            concurrency=args.concurrency,
-            resend_secrets=args.resend_secrets,
-            on_progress=_Progress(),
+    group, action = split_topic(args.topic)
+    secret = secret_from_env(args.secret_env)
+    async with open_client(args) as client:
+        hook = await client.webhooks.create(
+            url=args.url,
+            group=group,
+            action=action,
+            hash_secret=secret,
+            validate_topic=not args.no_validate_topic,
+            allow_credentials=args.allow_credentials,
         )
-    failed = 0
-    for result in results.values():
-        _print_plan(result)
-        for item in result.failed:
-            print(f"  FAILED {item.action.describe()}: {item.error}")
-        print(result.summary())
-        failed += len(result.failed) + (result.error is not None)
-    return 1 if failed else 0
+    _show(hook, as_json=args.json)
+    return 0
+
+
+async def _update(args: argparse.Namespace) -> int:
+    from .connect import open_client
+
+    group, action = split_topic(args.topic) if args.topic else (None, None)
+    secret = secret_from_env(args.secret_env) if args.secret_env else None
+    if args.url is None and group is None and secret is None:
+        raise UsageError("nothing to change: give --url, --topic or --secret-env")
+    async with open_client(args) as client:
+        hook = await client.webhooks.update(
+            args.id,
+            url=args.url,
+            group=group,
+            action=action,
+            hash_secret=secret,
+            validate_topic=not args.no_validate_topic,
+            allow_credentials=args.allow_credentials,
+        )
+    _show(hook, as_json=args.json)
+    return 0
+
+
+async def _delete(args: argparse.Namespace) -> int:
+    from .connect import open_client
+    from .output import print_json
+
+    async with open_client(args) as client:
+        await client.webhooks.delete(args.id)
+    if args.json:
+        print_json({"deleted": args.id})
+    else:
+        print(f"deleted {args.id}")
+    return 0

@@ -1,6 +1,10 @@
 """Reading a sync file (TOML): which webhooks each customer should have.
 
 # webhooks.toml: secrets come from the environment, never from the file
+validate_topic = false             # optional: accept topics newer than this release
+                                   # (the same as `sync --no-validate-topic`)
+allow_credentials = true           # optional: accept URLs with user:password@
+                                   # (the same as `sync --allow-credentials`)
 [[webhooks]]                       # for --customer (or EWH_CUSTOMER_CODE)
 url = "https://example.com/hooks/orders"
 topic = "order.shipped"            # or: group = "order", action = "shipped"
@@ -19,13 +23,32 @@ import os
 import re
 import tomllib
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ..errors import InvalidArgumentError
 from ..models import WebhookSpec
+from .files import read_text
 
-__all__ = ["load_spec_file", "parse_spec_document"]
+__all__ = ["MAX_SPEC_FILE_BYTES", "SpecFile", "load_spec_file", "parse_spec_document"]
+
+# About 30,000 webhooks, far past any real file; tomllib parses it in half a second.
+MAX_SPEC_FILE_BYTES = 4 * 1024 * 1024
+
+
+# Top-level settings of a sync file and their defaults (each also a `sync` flag).
+SETTINGS = {"validate_topic": True, "allow_credentials": False}
+
+
+@dataclass(frozen=True, slots=True)
+class SpecFile:
+    """A parsed sync file: the specs of each customer, and the file's check settings."""
+
+    customers: dict[str, list[WebhookSpec]]
+    validate_topic: bool = True
+    allow_credentials: bool = False
+
 
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
@@ -78,11 +101,15 @@ def _spec_list(value: Any, env: Mapping[str, str], where: str) -> list[WebhookSp
 
 def parse_spec_document(
     document: Mapping[str, Any], *, default_customer: str | None, env: Mapping[str, str]
-) -> dict[str, list[WebhookSpec]]:
-    """customer code -> specs, from a parsed TOML document."""
-    unknown = set(document) - {"webhooks", "customers"}
+) -> SpecFile:
+    """The specs of each customer, from a parsed TOML document."""
+    unknown = set(document) - {"webhooks", "customers", *SETTINGS}
     if unknown:
         raise InvalidArgumentError(f"unknown top-level keys {sorted(unknown)}")
+    settings = {key: document.get(key, default) for key, default in SETTINGS.items()}
+    for key, value in settings.items():
+        if not isinstance(value, bool):
+            raise InvalidArgumentError(f"{key} must be true or false")
     result: dict[str, list[WebhookSpec]] = {}
     if "webhooks" in document:
         if not default_customer:
@@ -94,6 +121,8 @@ def parse_spec_document(
     if not isinstance(customers, Mapping):
         raise InvalidArgumentError("customers must be a table of customer codes")
     for code, table in customers.items():
+        if not code.strip():
+            raise InvalidArgumentError("customers: a customer code must not be empty")
         if not isinstance(table, Mapping) or "webhooks" not in table:
             raise InvalidArgumentError(f"customers.{code} needs a webhooks array")
         if code in result:
@@ -101,18 +130,28 @@ def parse_spec_document(
         result[code] = _spec_list(table["webhooks"], env, f"customers.{code}.webhooks")
     if not result:
         raise InvalidArgumentError("the file lists no webhooks")
-    return result
+    return SpecFile(customers=result, **settings)
+
+
+def parse_toml(text: str, *, name: str) -> dict[str, Any]:
+    """`tomllib.loads` with every failure as our error: bad syntax, nesting deeper than
+    the interpreter's recursion limit, an integer longer than Python converts."""
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise InvalidArgumentError(f"{name} is not valid TOML: {exc}") from None
+    except RecursionError:
+        raise InvalidArgumentError(f"{name} is not valid TOML: nested too deeply") from None
+    except ValueError as exc:  # e.g. int(): "Exceeds the limit (4300 digits)..."
+        reason = str(exc).split(":")[0]
+        raise InvalidArgumentError(f"{name} is not valid TOML: {reason}") from None
 
 
 def load_spec_file(
     path: str | Path, *, default_customer: str | None, env: Mapping[str, str] | None = None
-) -> dict[str, list[WebhookSpec]]:
-    try:
-        document = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise InvalidArgumentError(f"cannot read {path}: {exc.strerror}") from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise InvalidArgumentError(f"{path} is not valid TOML: {exc}") from exc
+) -> SpecFile:
+    """Read, parse and check a sync file; every problem is an `InvalidArgumentError`."""
+    document = parse_toml(read_text(path, limit=MAX_SPEC_FILE_BYTES), name=str(path))
     return parse_spec_document(
         document, default_customer=default_customer, env=os.environ if env is None else env
     )

@@ -65,6 +65,7 @@ class InboxStats:
 
     @property
     def total(self) -> int:
+        """Every delivery the inbox holds."""
         return self.ready + self.leased + self.handled + self.dead
 
 
@@ -113,7 +114,9 @@ class Inbox(Protocol):
         """Renew the lease of a delivery still being handled (a long handler)."""
         ...
 
-    async def stats(self) -> InboxStats: ...
+    async def stats(self) -> InboxStats:
+        """Deliveries by state."""
+        ...
 
     async def dead_letters(self, *, limit: int = 100) -> list[DeadLetter]:
         """The oldest dead letters first."""
@@ -129,4 +132,6 @@ class Inbox(Protocol):
         how many. A purged id is no longer deduplicated."""
         ...
 
-    async def aclose(self) -> None: ...
+    async def aclose(self) -> None:
+        """Release connections or threads; the next call opens them again."""
+        ...

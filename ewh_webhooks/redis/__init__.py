@@ -9,15 +9,25 @@ and `RedisDedupStore` (one set of delivery ids for every receiver).
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import EWHError
 
 # Each backend adds `from .module import Name` under `if TYPE_CHECKING:` here when it lands.
+if TYPE_CHECKING:
+    from .connection import RedisStoreError
+    from .dedup import RedisDedupStore
+    from .inbox import RedisInbox
+    from .rate_limit import RedisRateLimit
 
-__all__ = ["RedisDedupStore", "RedisInbox", "RedisRateLimit"]
+__all__ = ["RedisDedupStore", "RedisInbox", "RedisRateLimit", "RedisStoreError"]
 
-_EXPORTS = {"RedisDedupStore": "dedup", "RedisInbox": "inbox", "RedisRateLimit": "rate_limit"}
+_EXPORTS = {
+    "RedisDedupStore": "dedup",
+    "RedisInbox": "inbox",
+    "RedisRateLimit": "rate_limit",
+    "RedisStoreError": "connection",
+}
 
 try:
     import redis.asyncio  # noqa: F401

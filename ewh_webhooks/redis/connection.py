@@ -5,33 +5,61 @@ opened again on next use, with the URL's password kept out of every message."""
 from __future__ import annotations
 
 import asyncio
+import hashlib
+from collections.abc import Sequence
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
 import redis.asyncio as aioredis
+from redis.asyncio.connection import parse_url
+from redis.exceptions import NoScriptError, RedisError
 
-from ..errors import InvalidArgumentError
+from ..errors import EWHError, InvalidArgumentError
 
-__all__ = ["RedisConnection", "check_redis_url", "redact_url"]
+__all__ = [
+    "REDIS_ERRORS",
+    "LuaScript",
+    "RedisConnection",
+    "RedisStoreError",
+    "check_redis_url",
+    "redact_url",
+]
+
+# What Redis trouble looks like from redis-py: its own errors (refused, reset, timed
+# out, a command refused), plus the OS and asyncio errors a socket can raise first.
+REDIS_ERRORS: tuple[type[BaseException], ...] = (RedisError, OSError, TimeoutError)
+
+
+class RedisStoreError(EWHError):
+    """A Redis-backed store could not do its work: Redis unreachable, too slow, or it
+    refused the command. A receiver answers 503 on it, so the sender delivers again."""
+
 
 _SCHEMES = frozenset({"redis", "rediss", "unix"})
 
 
 def redact_url(url: str) -> str:
-    """`redis://user:secret@host:6379/0` -> `redis://user:***@host:6379/0`."""
+    """`redis://user:secret@host:6379/0` -> `redis://user:***@host:6379/0`; a
+    `?password=` in the query (redis-py reads it too) is hidden the same way."""
     try:
         parts = urlsplit(url)
+        port = parts.port
     except ValueError:
         return "<invalid URL>"
-    if parts.password is None:
-        return url
-    user = parts.username or ""
-    host = parts.hostname or ""
-    if ":" in host:
-        host = f"[{host}]"
-    if parts.port is not None:
-        host += f":{parts.port}"
-    return urlunsplit(parts._replace(netloc=f"{user}:***@{host}"))
+    if parts.password is not None:
+        user = parts.username or ""
+        host = parts.hostname or ""
+        if ":" in host:
+            host = f"[{host}]"
+        if port is not None:
+            host += f":{port}"
+        parts = parts._replace(netloc=f"{user}:***@{host}")
+    if parts.query:
+        query = parse_qsl(parts.query, keep_blank_values=True)
+        if any(name == "password" for name, _ in query):
+            hidden = [(name, "***" if name == "password" else value) for name, value in query]
+            parts = parts._replace(query=urlencode(hidden, safe="*"))
+    return urlunsplit(parts)
 
 
 def check_redis_url(url: object) -> str:
@@ -45,7 +73,29 @@ def check_redis_url(url: object) -> str:
         raise InvalidArgumentError(
             f"Redis URL {redact_url(url)!r} must start with redis://, rediss:// or unix://"
         )
+    try:
+        # redis-py's own parser, now rather than at first use (a bad port, a bad db).
+        parse_url(url)
+    except ValueError as exc:
+        raise InvalidArgumentError(f"Redis URL {redact_url(url)!r} is not valid: {exc}") from None
     return url
+
+
+class LuaScript:
+    """A Lua script run by its SHA1 (EVALSHA), sent whole only when Redis does not know
+    it yet (after a restart or SCRIPT FLUSH): one round trip, atomic on the server."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.sha = hashlib.sha1(text.encode()).hexdigest()
+
+    async def __call__(
+        self, client: aioredis.Redis, keys: Sequence[str], args: Sequence[str | bytes | int | float]
+    ) -> Any:
+        try:
+            return await client.evalsha(self.sha, len(keys), *keys, *args)
+        except NoScriptError:
+            return await client.eval(self.text, len(keys), *keys, *args)
 
 
 class RedisConnection:
@@ -68,7 +118,25 @@ class RedisConnection:
             self._loop = loop
         return self._client
 
+    def describe(self, exc: BaseException) -> str:
+        """`exc` for a log line or an error message, never with the URL's password."""
+        text = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        for password in _passwords(self.url):
+            text = text.replace(password, "***")
+        return f"Redis at {redact_url(self.url)} failed ({text})"
+
     async def aclose(self) -> None:
         client, self._client = self._client, None
         if client is not None and self._loop is asyncio.get_running_loop():
             await client.aclose()
+
+
+def _passwords(url: str) -> list[str]:
+    try:
+        parts = urlsplit(url)
+        found = [parts.password or ""]
+    except ValueError:
+        return []
+    found += [value for name, value in parse_qsl(parts.query) if name == "password"]
+    # redis-py decodes %-escapes in the userinfo: hide both spellings.
+    return sorted({v for p in found if p for v in (p, unquote(p))}, key=len, reverse=True)

@@ -38,7 +38,8 @@ def _wrap(pair: tuple[Response, T]) -> APIResponse[T]:
 
 
 class RawWebhooks:
-    """`client.webhooks.with_raw_response`."""
+    """`client.webhooks.with_raw_response`: each method takes the arguments of its
+    namesake on `Webhooks` and answers an `APIResponse` around the same result."""
 
     __slots__ = ("_calls", "_loopback")
 
@@ -56,6 +57,7 @@ class RawWebhooks:
         timeout: float | Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
     ) -> APIResponse[Page]:
+        """`Webhooks.list_page`, with the response: `.parsed` is the `Page`."""
         options = CallOptions(timeout, extra_headers)
         return _wrap(await self._calls.list_page(page, limit, sort, direction, options))
 
@@ -66,6 +68,7 @@ class RawWebhooks:
         timeout: float | Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
     ) -> APIResponse[Webhook]:
+        """`Webhooks.get`, with the response: `.parsed` is the `Webhook`."""
         return _wrap(await self._calls.get(webhook_id, CallOptions(timeout, extra_headers)))
 
     async def create(
@@ -80,6 +83,8 @@ class RawWebhooks:
         timeout: float | Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
     ) -> APIResponse[Webhook]:
+        """`Webhooks.create`, with the response: `.parsed` is the created `Webhook`
+        (the status tells 201 from 200)."""
         body = create_body(
             url=url,
             group=group,
@@ -104,6 +109,7 @@ class RawWebhooks:
         timeout: float | Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
     ) -> APIResponse[Webhook]:
+        """`Webhooks.update`, with the response: `.parsed` is the updated `Webhook`."""
         body = update_body(
             url=url,
             group=group,
@@ -123,4 +129,5 @@ class RawWebhooks:
         timeout: float | Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
     ) -> APIResponse[None]:
+        """`Webhooks.delete`, with the response: `.parsed` is None (204 No Content)."""
         return _wrap(await self._calls.delete(webhook_id, CallOptions(timeout, extra_headers)))

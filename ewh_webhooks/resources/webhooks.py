@@ -19,7 +19,7 @@ from ..converter import structure_items
 from ..models import Page, RawPage, Webhook, WebhookCreate, WebhookSpec, WebhookUpdate
 from ..pagination import PageRef, iterate_pages
 from ..validation import check_page_args, check_positive_int
-from .calls import LIST_PATH, NO_OPTIONS, CallOptions, WebhookCalls, create_body, update_body
+from .calls import LIST_PATH, NO_OPTIONS, CallOptions, WebhookCalls
 from .raw import RawWebhooks
 
 if TYPE_CHECKING:
@@ -35,33 +35,30 @@ DEFAULT_LIST_CONCURRENCY = 4
 class Webhooks:
     """CRUD, pagination and sync for the customer of the client it belongs to."""
 
-    __slots__ = ("calls", "context")
+    __slots__ = ("calls", "context", "with_raw_response")
 
     def __init__(self, context: RequestContext) -> None:
         self.context = context
         self.calls = WebhookCalls(context)
+        # The same calls, answering `APIResponse` (`.parsed`, `.status`, `.headers`,
+        # `.request_id`): `await client.webhooks.with_raw_response.get(hook_id)`.
+        self.with_raw_response = RawWebhooks(self.calls)
 
     @property
     def customer_code(self) -> str:
+        """The customer these calls are for (`X-Customer-Code`)."""
         return self.context.customer
 
     @property
     def allows_loopback_http(self) -> bool:
+        """Whether plain-http webhook URLs on loopback pass the URL check: only when this
+        client itself talks to loopback (the emulator, with a local receiver)."""
         return self.context.allows_loopback_http
 
     @property
     def max_in_flight(self) -> int:
+        """The client's cap on requests in flight (sync's concurrency never exceeds it)."""
         return self.context.max_in_flight
-
-    @property
-    def with_raw_response(self) -> RawWebhooks:
-        """The same calls, answering `APIResponse` (`.parsed`, `.status`, `.headers`,
-        `.request_id`).
-
-        >>> response = await client.webhooks.with_raw_response.get(hook_id)
-        >>> response.status, response.request_id, response.parsed.url
-        """
-        return RawWebhooks(self.calls)
 
     def for_customer(self, customer_code: str) -> Webhooks:
         """The same calls for another customer of the same login."""
@@ -82,8 +79,16 @@ class Webhooks:
         >>> page = await client.webhooks.list_page(page=2, limit=100)
         >>> page.count, len(page.results), page.next
         """
-        options = CallOptions(timeout, extra_headers)
-        return (await self.calls.list_page(page, limit, sort, direction, options))[1]
+        raw = self.with_raw_response
+        listed = await raw.list_page(
+            page=page,
+            limit=limit,
+            sort=sort,
+            direction=direction,
+            timeout=timeout,
+            extra_headers=extra_headers,
+        )
+        return listed.parsed
 
     async def list(
         self,
@@ -148,8 +153,8 @@ class Webhooks:
 
         >>> hook = await client.webhooks.get("6caeff6d-cd72-4fde-9d02-0704514ad917")
         """
-        options = CallOptions(timeout, extra_headers) if timeout or extra_headers else NO_OPTIONS
-        return (await self.calls.get(webhook_id, options))[1]
+        raw = self.with_raw_response
+        return (await raw.get(webhook_id, timeout=timeout, extra_headers=extra_headers)).parsed
 
     async def create(
         self,
@@ -173,16 +178,17 @@ class Webhooks:
         ...     url="https://example.com/hooks", group="order", action="shipped",
         ...     hash_secret=secret)
         """
-        body = create_body(
+        created = await self.with_raw_response.create(
             url=url,
             group=group,
             action=action,
             hash_secret=hash_secret,
             validate_topic=validate_topic,
-            allow_loopback_http=self.allows_loopback_http,
             allow_credentials=allow_credentials,
+            timeout=timeout,
+            extra_headers=extra_headers,
         )
-        return (await self.calls.post(body, CallOptions(timeout, extra_headers)))[1]
+        return created.parsed
 
     async def create_checked(self, body: WebhookCreate) -> Webhook:
         """POST a body whose fields are already checked (by `create_body` or sync)."""
@@ -206,16 +212,18 @@ class Webhooks:
 
         >>> hook = await client.webhooks.update(hook.id, url="https://example.com/v2")
         """
-        body = update_body(
+        updated = await self.with_raw_response.update(
+            webhook_id,
             url=url,
             group=group,
             action=action,
             hash_secret=hash_secret,
             validate_topic=validate_topic,
-            allow_loopback_http=self.allows_loopback_http,
             allow_credentials=allow_credentials,
+            timeout=timeout,
+            extra_headers=extra_headers,
         )
-        return (await self.calls.patch(webhook_id, body, CallOptions(timeout, extra_headers)))[1]
+        return updated.parsed
 
     async def update_checked(self, webhook_id: str, body: WebhookUpdate) -> Webhook:
         """PATCH a non-empty body whose fields are already checked (sync's repurposing)."""
@@ -230,7 +238,9 @@ class Webhooks:
     ) -> None:
         """Delete a webhook (the API answers 204 No Content). A retry that finds it
         gone, after an attempt that may have deleted it, counts as success."""
-        await self.calls.delete(webhook_id, CallOptions(timeout, extra_headers))
+        await self.with_raw_response.delete(
+            webhook_id, timeout=timeout, extra_headers=extra_headers
+        )
 
     async def sync(
         self,

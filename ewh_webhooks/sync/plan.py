@@ -31,6 +31,8 @@ Key = tuple[str, str, str]  # group, action, url
 
 
 class SyncKind(StrEnum):
+    """What a `SyncAction` does."""
+
     CREATE = "create"
     UPDATE = "update"
     DELETE = "delete"
@@ -49,6 +51,7 @@ class SyncAction:
 
     @property
     def topic(self) -> str:
+        """`group.action` of the desired webhook, or of the existing one for a delete."""
         if self.spec is not None:
             return self.spec.topic
         assert self.webhook is not None
@@ -56,6 +59,7 @@ class SyncAction:
 
     @property
     def url(self) -> str:
+        """The desired url, or the existing one for a delete."""
         if self.spec is not None:
             return self.spec.url
         assert self.webhook is not None
@@ -91,9 +95,11 @@ class SyncPlan:
 
     @property
     def request_count(self) -> int:
+        """How many requests applying the plan sends (listing excluded)."""
         return len(self.creates) + len(self.updates) + len(self.deletes)
 
     def summary(self) -> str:
+        """One line: how many to create, update, delete, and unchanged."""
         return (
             f"{len(self.creates)} to create, {len(self.updates)} to update, "
             f"{len(self.deletes)} to delete, {len(self.unchanged)} unchanged"

@@ -24,6 +24,7 @@ class SyncItemResult:
 
     @property
     def ok(self) -> bool:
+        """True when the write succeeded."""
         return self.error is None
 
 
@@ -57,29 +58,36 @@ class SyncResult:
 
     @property
     def created(self) -> int:
+        """Webhooks created."""
         return self._count(SyncKind.CREATE)
 
     @property
     def updated(self) -> int:
+        """Webhooks updated (repurposed, or secrets re-sent)."""
         return self._count(SyncKind.UPDATE)
 
     @property
     def deleted(self) -> int:
+        """Webhooks deleted."""
         return self._count(SyncKind.DELETE)
 
     @property
     def unchanged(self) -> int:
+        """Webhooks that already matched a spec."""
         return len(self.plan.unchanged)
 
     @property
     def failed(self) -> tuple[SyncItemResult, ...]:
+        """The items whose write failed."""
         return tuple(item for item in self.items if not item.ok)
 
     @property
     def ok(self) -> bool:
+        """True when the listing worked and every write succeeded."""
         return self.error is None and not self.failed
 
     def summary(self) -> str:
+        """One line for people: the counts, or why nothing was changed."""
         if self.error is not None:
             return f"{self.customer}: failed before any change: {self.error}"
         if self.dry_run:
@@ -90,6 +98,7 @@ class SyncResult:
         )
 
     def raise_for_errors(self) -> None:
+        """Raise `SyncError` listing every failure, if there was any."""
         if not self.ok:
             raise SyncError(failure_text([self]), [self])
 

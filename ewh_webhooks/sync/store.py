@@ -16,8 +16,12 @@ __all__ = ["WebhookStore"]
 
 
 class WebhookStore(Protocol):
+    """The customer's webhooks as sync sees them: list, checked writes, delete."""
+
     @property
-    def customer_code(self) -> str: ...
+    def customer_code(self) -> str:
+        """The customer whose webhooks these are (named in results and errors)."""
+        ...
 
     @property
     def allows_loopback_http(self) -> bool:
@@ -41,7 +45,9 @@ class WebhookStore(Protocol):
         """PATCH a non-empty body whose fields were already checked."""
         ...
 
-    async def delete(self, webhook_id: str) -> None: ...
+    async def delete(self, webhook_id: str) -> None:
+        """Delete one webhook; `NotFoundError` if it is gone (sync counts that as done)."""
+        ...
 
     def for_customer(self, customer_code: str) -> WebhookStore:
         """The same store for another customer of the same login."""

@@ -1,9 +1,9 @@
 """The emulator's HTTP side: an aiohttp.web app answering like the real API.
 
-Fidelity notes (also in the README): paths without the trailing slash get a 301 to
-the slashed path, as the vendor's Django stack does; a page past the end is a 404
-`{"detail": "Invalid page."}` as Django REST framework answers; `limit` above
-`max_limit` is capped quietly.
+Where the document is silent, the emulator's choices are listed in the README
+("where the emulator differs"): a path without its trailing slash gets a 301 to the
+slashed path; error bodies come in one style per run (`responses.py`); faults are
+injected here, before the handlers (`faults.py`).
 """
 
 from __future__ import annotations
@@ -14,17 +14,15 @@ import email.utils
 import re
 import time
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING
 
 from aiohttp import web
 from multidict import CIMultiDict
 
-from .responses import Scope, field_errors, json_answer, message, read_body
+from .auth_api import AuthApi, Scope
+from .responses import message
+from .settings import ServerSettings
 from .state import RecordedRequest
 from .webhooks_api import WebhooksApi
-
-if TYPE_CHECKING:
-    from .emulator import EWHEmulator
 
 __all__ = ["build_app"]
 
@@ -43,9 +41,10 @@ _HTML_502 = (
 
 
 class _Api:
-    def __init__(self, emulator: EWHEmulator) -> None:
+    def __init__(self, emulator: ServerSettings) -> None:
         self.emu = emulator
         self.state = emulator.state
+        self.auth = AuthApi(emulator)
         self.webhooks = WebhooksApi(emulator)
 
     # --- middleware: record, faults, rate limit, latency, headers -----------------
@@ -79,8 +78,8 @@ class _Api:
         self, request: web.Request, handler: Handler, record: RecordedRequest
     ) -> web.StreamResponse:
         emu = self.emu
-        if emu.bucket is not None:
-            wait = emu.bucket.try_acquire()
+        if emu.rate_limiter is not None:
+            wait = emu.rate_limiter.try_acquire()
             if wait > 0:
                 record.fault = "rate_limit"
                 return self._too_many(max(1, round(wait + 0.5)))
@@ -102,15 +101,19 @@ class _Api:
                 await asyncio.sleep(delay)
 
     def _too_many(self, seconds: float) -> web.Response:
+        return self._error(429, "Too Many Requests", headers=self._retry_after(seconds))
+
+    def _retry_after(self, seconds: float) -> dict[str, str]:
         plan = self.emu.faults
         if plan is not None and plan.retry_after_date:
             when = self.emu.clock() + seconds
             value = email.utils.formatdate(when, usegmt=True)
         else:
             value = str(int(seconds)) if float(seconds).is_integer() else str(seconds)
-        return json_answer(
-            {"code": 429, "message": "Too Many Requests"}, 429, headers={"Retry-After": value}
-        )
+        return {"Retry-After": value}
+
+    def _error(self, status: int, text: str, headers: dict[str, str] | None = None) -> web.Response:
+        return message(status, text, style=self.emu.error_style, headers=headers)
 
     async def _apply_fault(
         self, request: web.Request, handler: Handler, fault: str | None
@@ -120,10 +123,13 @@ class _Api:
         if fault == "429":
             assert self.emu.faults is not None
             return self._too_many(self.emu.faults.retry_after)
-        if fault in ("500", "503"):
-            return message(
-                int(fault), "Internal Server Error" if fault == "500" else "Service Unavailable"
-            )
+        if fault == "500":
+            return self._error(500, "Internal Server Error")
+        if fault == "503":
+            assert self.emu.faults is not None
+            plan = self.emu.faults
+            headers = self._retry_after(plan.retry_after) if plan.retry_after_503 else None
+            return self._error(503, "Service Unavailable", headers=headers)
         if fault == "502":
             return web.Response(status=502, text=_HTML_502, content_type="text/html")
         if fault == "slow":
@@ -145,22 +151,20 @@ class _Api:
             if slashed in _KNOWN_PATHS or _HOOK_PATH.match(slashed):
                 location = slashed + (f"?{request.query_string}" if request.query_string else "")
                 return web.Response(status=301, headers={"Location": location})
-            return message(404, "Not Found")
-        wms = request.headers.get("X-Wms-Code")
-        if not wms:
-            return field_errors({"0": "Missing X-Wms-Code header"})
-        if wms != self.emu.wms_code:
-            return field_errors({"0": f"Unknown WMS code {wms!r}"})
+            return self._error(404, "Not Found")
+        refused = self.auth.check_wms(request)
+        if refused is not None:
+            return refused
         if path == "/wms/auth/login/":
-            return await self._only(request, "POST", self.login)
+            return await self._only(request, "POST", self.auth.login)
         if path == "/wms/auth/refresh/":
-            return await self._only(request, "POST", self.refresh)
+            return await self._only(request, "POST", self.auth.refresh)
         if path == "/webhooks/":
             if request.method == "GET":
                 return await self._authorized(request, self.webhooks.list_webhooks)
             if request.method == "POST":
                 return await self._authorized(request, self.webhooks.create)
-            return message(405, "Method Not Allowed")
+            return self._error(405, "Method Not Allowed")
         match = _HOOK_PATH.match(path)
         if match:
             handlers = {
@@ -171,56 +175,25 @@ class _Api:
             }
             found = handlers.get(request.method)
             if found is None:
-                return message(405, "Method Not Allowed")
+                return self._error(405, "Method Not Allowed")
             return await self._authorized(request, found, match.group(1))
-        return message(404, "Not Found")
+        return self._error(404, "Not Found")
 
     async def _only(
         self, request: web.Request, method: str, handler: Handler
     ) -> web.StreamResponse:
         if request.method != method:
-            return message(405, "Method Not Allowed")
+            return self._error(405, "Method Not Allowed")
         return await handler(request)
 
     async def _authorized(
         self, request: web.Request, handler: Scoped, webhook_id: str = ""
     ) -> web.StreamResponse:
-        header = request.headers.get("Authorization", "")
-        if not header.startswith("Bearer "):
-            return message(401, "JWT Token not found")
-        grant = self.state.tokens.get(header[len("Bearer ") :])
-        if grant is None:
-            return message(401, "Invalid JWT Token")
-        if self.emu.clock() >= grant.exp:
-            return message(401, "Expired JWT Token")
-        customer = request.headers.get("X-Customer-Code")
-        if not customer:
-            return field_errors({"0": "Missing X-Customer-Code header"})
-        if customer not in grant.customer_codes or customer not in self.state.customers:
-            return message(403, "Access denied for this customer")
+        scope = self.auth.authorize(request, webhook_id)
+        if isinstance(scope, web.Response):
+            return scope
         _RECORD.get().authenticated = True
-        return await handler(request, Scope(customer, webhook_id))
-
-    # --- auth ----------------------------------------------------------------------
-
-    async def login(self, request: web.Request) -> web.Response:
-        body = await read_body(request)
-        if isinstance(body, web.Response):
-            return body
-        if body.get("username") != self.emu.username or body.get("password") != self.emu.password:
-            return message(401, "Invalid credentials.")
-        return json_answer(self.state.issue_tokens(self.emu.username, self.emu.token_lifetime))
-
-    async def refresh(self, request: web.Request) -> web.Response:
-        body = await read_body(request)
-        if isinstance(body, web.Response):
-            return body
-        entry = self.state.refresh_tokens.get(str(body.get("refresh_token")))
-        if entry is None or entry[1]:
-            # Single use, as the real API: a second use is rejected.
-            return message(401, "Invalid JWT Refresh Token")
-        entry[1] = True
-        return json_answer(self.state.issue_tokens(entry[0], self.emu.token_lifetime))
+        return await handler(request, scope)
 
 
 def _drop(request: web.Request) -> None:
@@ -229,7 +202,7 @@ def _drop(request: web.Request) -> None:
         transport.abort()
 
 
-def build_app(emulator: EWHEmulator) -> web.Application:
+def build_app(emulator: ServerSettings) -> web.Application:
     api = _Api(emulator)
     app = web.Application(middlewares=[api.middleware], client_max_size=1024 * 1024)
     app.router.add_route("*", "/{tail:.*}", api.dispatch)

@@ -21,10 +21,11 @@ import aiohttp
 from aiohttp import web
 
 from ..client import EWHClient
-from ..signature import sign
 from .app import build_app
-from .faults import FaultPlan, TokenBucket
-from .state import DeliveryAttempt, EmulatorState, RecordedRequest, StoredWebhook
+from .deliveries import Delivery, Sleep, envelope, no_wait, retry_delays, send_with_retries
+from .faults import FaultPlan, server_rate_limit
+from .settings import check_settings
+from .state import DeliveryAttempt, EmulatorState, RecordedRequest
 
 __all__ = ["EWHEmulator"]
 
@@ -32,12 +33,50 @@ __all__ = ["EWHEmulator"]
 class EWHEmulator:
     """An aiohttp.web server on 127.0.0.1 behaving like the API (see `testing.app`).
 
-    Settings: `customers` (codes), `token_lifetime` (seconds), `default_limit` and
-    `max_limit` (page sizes), `latency` (seconds from a request's arrival to its
-    answer, the handler's own work included: the state changes at arrival),
-    `faults` (a `FaultPlan`), `rate_limit` (`(max_requests, period)` answered with
-    429 beyond), `next_style` ("absolute", "relative" or "none": no next key).
-    `advance(seconds)` moves the emulator's clock (token expiry) without sleeping.
+    Settings:
+    - `customers` (codes; one login serves them all), `username`, `password`,
+      `wms_code`, `token_lifetime` (seconds);
+    - `latency` (seconds from a request's arrival to its answer, the handler's own work
+      included: the state changes at arrival), `faults` (a `FaultPlan`), `rate_limit`
+      (`(max_requests, period)`, answered with 429 and `Retry-After` beyond), counted
+      by `rate_limit_window`: "bucket" (default: a lenient leaky bucket that lets a
+      burst through on top of the rate) or "sliding" (over any window of `period`
+      seconds, the strictest common rule);
+    - deliveries: `delivery_retry_delays` (seconds before each retry of a non-2xx;
+      default `DEFAULT_RETRY_DELAYS`, a guess: 5 s, 5 min, 30 min, 2 h) and
+      `delivery_sleep` (default: record the delays, wait for none of them; pass
+      `asyncio.sleep` to wait for real); the older `delivery_attempts` and
+      `delivery_retry_delay` still work.
+
+    Where the vendor's document is silent, each plausible server is one setting away
+    (the defaults follow the document's examples where they show anything):
+    - `topic_style`: the read-only `topic` key of webhook objects: "none" (no key, as
+      every example; default), "dot" (`order.shipped`), "slash", "underscore";
+    - `list_items`: "full" (default) or "topic_only" (list items carry `topic` but no
+      `group`/`action`; needs a `topic_style`);
+    - `default_limit` (50, documented), `max_limit` (100, a guess; larger limits are
+      capped quietly; None: no cap);
+    - `count_shortfall`: `count` reports this many fewer than the real total while
+      `next` still links every page;
+    - `next_style`: "absolute" (default), "relative", or "none" (no next/previous keys);
+    - `past_last_page`: "404" (default, Django REST framework's "Invalid page.") or
+      "empty" (200 with no results);
+    - `error_style`: "message" (`{"code", "message"}`, the documented 401 shape;
+      default) or "detail" (`{"detail"}`), for every error but a 400 about fields;
+    - `strict_query`: 400 for an unknown `sort`, a `direction` other than asc/desc,
+      an unreadable page or limit (default False: ignored or defaulted, as the
+      document mentions no such 400);
+    - `reject_unknown_topics`: 400 for a group/action pair outside the document's
+      topic list (default True: the list reads as closed, though no 400 is documented);
+    - `patch_hash_secret`: what an update does with `hash_secret`, which the document's
+      update example does not send: "apply" (default; the vendor's Go SDK sends it),
+      "ignore" (dropped silently) or "reject" (400);
+    - `timestamps`: add `created_at`/`modified_at` to webhook objects (default False:
+      the document's examples have none).
+
+    Every setting is also a plain attribute, read on each request: a test may change
+    one mid-run (e.g. `emu.topic_style = "slash"`). `advance(seconds)` moves the
+    emulator's clock (token expiry) without sleeping.
     """
 
     def __init__(
@@ -49,20 +88,43 @@ class EWHEmulator:
         customers: Sequence[str] = ("CUSTOMER1", "CUSTOMER2", "CUSTOMER3"),
         token_lifetime: float = 3600.0,
         default_limit: int = 50,
-        max_limit: int = 100,
+        max_limit: int | None = 100,
         latency: float = 0.0,
         faults: FaultPlan | None = None,
         rate_limit: tuple[int, float] | None = None,
+        rate_limit_window: str = "bucket",
         next_style: str = "absolute",
-        delivery_attempts: int = 3,
-        delivery_retry_delay: float = 0.0,
+        topic_style: str = "none",
+        list_items: str = "full",
+        count_shortfall: int = 0,
+        past_last_page: str = "404",
+        error_style: str = "message",
+        strict_query: bool = False,
+        reject_unknown_topics: bool = True,
+        patch_hash_secret: str = "apply",
+        timestamps: bool = False,
+        delivery_retry_delays: Sequence[float] | None = None,
+        delivery_sleep: Sleep = no_wait,
+        delivery_attempts: int | None = None,
+        delivery_retry_delay: float | None = None,
         host: str = "127.0.0.1",
         port: int = 0,
     ) -> None:
         if not customers:
             raise ValueError("the emulator needs at least one customer")
-        if next_style not in ("absolute", "relative", "none"):
-            raise ValueError("next_style must be 'absolute', 'relative' or 'none'")
+        check_settings(
+            {
+                "next_style": next_style,
+                "topic_style": topic_style,
+                "list_items": list_items,
+                "past_last_page": past_last_page,
+                "error_style": error_style,
+                "patch_hash_secret": patch_hash_secret,
+            },
+            default_limit=default_limit,
+            max_limit=max_limit,
+            count_shortfall=count_shortfall,
+        )
         self.username = username
         self.password = password
         self.wms_code = wms_code
@@ -73,16 +135,25 @@ class EWHEmulator:
         self.latency = latency
         self.faults = faults
         self.next_style = next_style
-        self.delivery_attempts = delivery_attempts
-        self.delivery_retry_delay = delivery_retry_delay
+        self.topic_style = topic_style
+        self.list_items = list_items
+        self.count_shortfall = count_shortfall
+        self.past_last_page = past_last_page
+        self.error_style = error_style
+        self.strict_query = strict_query
+        self.reject_unknown_topics = reject_unknown_topics
+        self.patch_hash_secret = patch_hash_secret
+        self.timestamps = timestamps
+        self.delivery_retry_delays = retry_delays(
+            delivery_retry_delays, delivery_attempts, delivery_retry_delay
+        )
+        self.delivery_sleep = delivery_sleep
         self._offset = 0.0
         self.state = EmulatorState(
             customers={code: str(uuid.uuid5(uuid.NAMESPACE_URL, code)) for code in customers},
             clock=self.clock,
         )
-        self.bucket = (
-            TokenBucket(rate_limit[0], rate_limit[1], time.monotonic) if rate_limit else None
-        )
+        self.rate_limiter = server_rate_limit(rate_limit, rate_limit_window, time.monotonic)
         self._host = host
         self._port = port
         self._runner: web.AppRunner | None = None
@@ -92,6 +163,8 @@ class EWHEmulator:
     # --- lifecycle -------------------------------------------------------------
 
     async def start(self) -> None:
+        """Listen on loopback (a free port unless one was given) and set `base_url`;
+        `async with EWHEmulator()` calls it for you."""
         self._runner = web.AppRunner(build_app(self), access_log=None, handle_signals=False)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self._host, self._port)
@@ -100,6 +173,7 @@ class EWHEmulator:
         self.base_url = f"http://{host}:{port}"
 
     async def close(self) -> None:
+        """Stop the server and close the delivery session (`async with` does it too)."""
         if self._session is not None:
             await self._session.close()
             self._session = None
@@ -122,6 +196,8 @@ class EWHEmulator:
     # --- clock and convenience -------------------------------------------------------
 
     def clock(self) -> float:
+        """The emulator's Unix time: real time plus every `advance()` so far (token
+        `iat`/`exp` and expiry use it)."""
         return time.time() + self._offset
 
     def advance(self, seconds: float) -> None:
@@ -145,6 +221,8 @@ class EWHEmulator:
 
     @property
     def credentials(self) -> dict[str, str]:
+        """The keyword arguments of an `EWHClient` for this emulator:
+        `EWHClient(**emu.credentials)`."""
         return {
             "username": self.username,
             "password": self.password,
@@ -168,6 +246,11 @@ class EWHEmulator:
 
     # --- deliveries ------------------------------------------------------------
 
+    @property
+    def delivery_attempts(self) -> int:
+        """Attempts per delivery at most: the first one and one per retry delay."""
+        return len(self.delivery_retry_delays) + 1
+
     async def deliver(
         self,
         group: str,
@@ -182,11 +265,12 @@ class EWHEmulator:
     ) -> list[DeliveryAttempt]:
         """POST a signed event to every webhook of the topic (of one customer, or all).
 
-        Non-2xx answers and failures are retried up to `delivery_attempts` times.
+        `entity` defaults to the vendor's entity for the group (stock events carry
+        "variant"); `entity_id` to `body["id"]`. A non-2xx answer or a failure is
+        retried after each of `delivery_retry_delays`, sleeping with `delivery_sleep`.
         `raw_body` replaces the envelope's bytes (to test a malformed delivery).
+        Returns every attempt, in order per webhook.
         """
-        if self._session is None:
-            self._session = aiohttp.ClientSession()
         targets = [
             (code, hook)
             for code, hook in self.state.all_webhooks()
@@ -194,60 +278,35 @@ class EWHEmulator:
             and hook.action == action
             and (customer_code is None or code == customer_code)
         ]
-        envelope = {"body": dict(body), "group": group, "action": action, "entity": entity or group}
-        if entity_id is None:
-            entity_id = str(body.get("id", ""))
-        attempts = await asyncio.gather(
+        deliveries = []
+        for code, hook in targets:
+            payload = raw_body
+            if payload is None:
+                event = envelope(
+                    group,
+                    action,
+                    body,
+                    customer=self.state.customers[code],
+                    entity=entity,
+                    entity_id=entity_id,
+                )
+                payload = json.dumps(event).encode()
+            deliveries.append(Delivery(hook, payload, delivery_id))
+        if not deliveries:
+            return []
+        if self._session is None:
+            self._session = aiohttp.ClientSession()
+        session = self._session
+        per_hook = await asyncio.gather(
             *(
-                self._deliver_one(hook, code, envelope, entity_id, delivery_id, raw_body)
-                for code, hook in targets
+                send_with_retries(
+                    delivery,
+                    session,
+                    self.delivery_retry_delays,
+                    self.delivery_sleep,
+                    self.state.deliveries.append,
+                )
+                for delivery in deliveries
             )
         )
-        return [attempt for per_hook in attempts for attempt in per_hook]
-
-    async def _deliver_one(
-        self,
-        hook: StoredWebhook,
-        code: str,
-        envelope: Mapping[str, Any],
-        entity_id: str,
-        delivery_id: str | None,
-        raw_body: bytes | None,
-    ) -> list[DeliveryAttempt]:
-        assert self._session is not None
-        envelope = {**envelope, "customer": self.state.customers[code], "entityId": entity_id}
-        payload = raw_body if raw_body is not None else json.dumps(envelope).encode()
-        event_id = delivery_id or str(uuid.uuid4())
-        headers = {
-            "Content-Type": "application/json",
-            "X-Hmac-Sha256": sign(payload, hook.hash_secret),
-            "X-Webhook-Id": event_id,
-        }
-        results = []
-        for attempt in range(1, self.delivery_attempts + 1):
-            record = DeliveryAttempt(
-                webhook_id=hook.id,
-                url=hook.url,
-                topic=hook.topic,
-                delivery_id=event_id,
-                attempt=attempt,
-            )
-            try:
-                async with self._session.post(
-                    hook.url,
-                    data=payload,
-                    headers=headers,
-                    allow_redirects=False,
-                    timeout=aiohttp.ClientTimeout(total=10),  # the sender's documented limit
-                ) as resp:
-                    await resp.read()
-                    record.status = resp.status
-            except (aiohttp.ClientError, TimeoutError) as exc:
-                record.error = f"{type(exc).__name__}: {exc}"
-            self.state.deliveries.append(record)
-            results.append(record)
-            if record.ok:
-                break
-            if self.delivery_retry_delay:
-                await asyncio.sleep(self.delivery_retry_delay)
-        return results
+        return [attempt for attempts in per_hook for attempt in attempts]

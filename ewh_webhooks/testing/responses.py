@@ -1,22 +1,22 @@
-"""Small answer builders shared by the emulator's handlers."""
+"""Small answer builders shared by the emulator's handlers.
+
+Two body shapes only. A 400 about the request's fields is the documented
+`{"errors": {"field": ["msg"], "0": "global msg"}}`. Every other error uses one style
+for the whole run: `{"code", "message"}` (the shape of the API's documented 401s,
+the default) or `{"detail"}` (Django REST framework's), so a test can pin the SDK
+against either kind of server.
+"""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
-import attrs
 from aiohttp import web
 
-__all__ = ["Scope", "field_errors", "json_answer", "message", "read_body"]
+__all__ = ["ERROR_STYLES", "field_errors", "json_answer", "message", "read_body"]
 
-
-@attrs.frozen(slots=True)
-class Scope:
-    """What authentication established for a request: its customer, the webhook id."""
-
-    customer: str
-    webhook_id: str = ""
+ERROR_STYLES = ("message", "detail")
 
 
 def json_answer(
@@ -25,9 +25,12 @@ def json_answer(
     return web.json_response(body, status=status, headers=headers)
 
 
-def message(status: int, text: str) -> web.Response:
-    """The `{"code", "message"}` body the API uses for 401/403/404/405/429/5xx."""
-    return json_answer({"code": status, "message": text}, status)
+def message(
+    status: int, text: str, *, style: str, headers: dict[str, str] | None = None
+) -> web.Response:
+    """An error that is not about the request's fields, in the run's one style."""
+    body = {"detail": text} if style == "detail" else {"code": status, "message": text}
+    return json_answer(body, status, headers=headers)
 
 
 def field_errors(errors: dict[str, Any]) -> web.Response:

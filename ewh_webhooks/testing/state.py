@@ -12,6 +12,8 @@ from typing import Any
 
 import attrs
 
+from .table import WebhookTable
+
 __all__ = [
     "DeliveryAttempt",
     "EmulatorState",
@@ -23,6 +25,8 @@ __all__ = [
 
 @attrs.define(slots=True, kw_only=True)
 class StoredWebhook:
+    """A webhook as the emulator keeps it, secret included (never in `repr`)."""
+
     id: str
     url: str
     group: str
@@ -34,9 +38,12 @@ class StoredWebhook:
 
     @property
     def topic(self) -> str:
+        """`group.action`: the emulator's own name for it (what the server shows in the
+        `topic` field depends on `EWHEmulator(topic_style=)`)."""
         return f"{self.group}.{self.action}"
 
     def to_json(self, *, with_secret: bool = False) -> dict[str, Any]:
+        """Everything stored, for inspection (not what the API answers: see `webhooks_api`)."""
         body: dict[str, Any] = {
             "id": self.id,
             "url": self.url,
@@ -69,16 +76,21 @@ class RecordedRequest:
 
 @attrs.define(slots=True, kw_only=True)
 class DeliveryAttempt:
+    """One attempt of `EWHEmulator.deliver()` to one webhook: its status, or the
+    error when no answer came."""
+
     webhook_id: str
     url: str
     topic: str
     delivery_id: str
     attempt: int
+    delay: float = 0.0  # seconds waited after the previous attempt, per the retry schedule
     status: int | None = None
     error: str | None = None
 
     @property
     def ok(self) -> bool:
+        """Whether the receiver answered 2xx (the sender then stops retrying)."""
         return self.status is not None and 200 <= self.status < 300
 
 
@@ -104,7 +116,7 @@ class EmulatorState:
 
     customers: dict[str, str]  # customer code -> customer UUID
     clock: Callable[[], float] = attrs.field(repr=False)
-    webhooks: dict[str, dict[str, StoredWebhook]] = attrs.field(factory=dict)
+    webhooks: dict[str, WebhookTable[StoredWebhook]] = attrs.field(factory=dict)
     requests: list[RecordedRequest] = attrs.field(factory=list, repr=False)
     deliveries: list[DeliveryAttempt] = attrs.field(factory=list, repr=False)
     tokens: dict[str, TokenGrant] = attrs.field(factory=dict, repr=False)
@@ -115,9 +127,11 @@ class EmulatorState:
 
     def __attrs_post_init__(self) -> None:
         for code in self.customers:
-            self.webhooks.setdefault(code, {})
+            self.webhooks.setdefault(code, WebhookTable())
 
     def issue_tokens(self, username: str, lifetime: float) -> dict[str, Any]:
+        """A login's answer: a JWT-shaped token for every customer, valid `lifetime`
+        seconds, and a fresh single-use refresh token."""
         iat = int(self.clock())
         exp = iat + int(lifetime)
         codes = tuple(self.customers)
@@ -139,6 +153,7 @@ class EmulatorState:
     def add_webhook(
         self, customer_code: str, *, url: str, group: str, action: str, hash_secret: str
     ) -> StoredWebhook:
+        """Seed a webhook directly, without a request (no checks, no fault)."""
         stamp = now_iso(self.clock())
         hook = StoredWebhook(
             id=str(uuid.uuid4()),
@@ -154,9 +169,11 @@ class EmulatorState:
         return hook
 
     def all_webhooks(self) -> list[tuple[str, StoredWebhook]]:
+        """(customer code, webhook) for every customer's webhooks."""
         return [(code, hook) for code, hooks in self.webhooks.items() for hook in hooks.values()]
 
     def count_requests(self, method: str | None = None, path_prefix: str = "") -> int:
+        """How many requests were received, of `method` (any if None) under `path_prefix`."""
         return sum(
             1
             for r in self.requests

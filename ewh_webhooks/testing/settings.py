@@ -1,0 +1,85 @@
+"""The emulator's settings: what its handlers read (`ServerSettings`) and which values
+it can honour (`check_settings`).
+
+Settings are plain attributes, read on every request, so a test may change one
+mid-run. `EWHEmulator` is the one implementation of the protocol; the handlers depend
+on the protocol, not on the emulator's module, so the emulator builds them without
+an import cycle.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Protocol
+
+from .faults import FaultPlan, ServerRateLimit
+from .responses import ERROR_STYLES
+from .state import EmulatorState
+from .vendor import TOPIC_STYLES
+
+__all__ = ["CHOICES", "ServerSettings", "check_settings"]
+
+
+class ServerSettings(Protocol):
+    # login
+    username: str
+    password: str
+    wms_code: str
+    token_lifetime: float
+    # timing and faults
+    latency: float
+    faults: FaultPlan | None
+    rate_limiter: ServerRateLimit | None
+    # what the document leaves open (see EWHEmulator's docstring)
+    default_limit: int
+    max_limit: int | None
+    next_style: str
+    topic_style: str
+    list_items: str
+    count_shortfall: int
+    past_last_page: str
+    error_style: str
+    strict_query: bool
+    reject_unknown_topics: bool
+    patch_hash_secret: str
+    timestamps: bool
+
+    @property
+    def state(self) -> EmulatorState: ...
+
+    def clock(self) -> float:
+        """Unix seconds as the emulator sees them (`advance()` moves it)."""
+        ...
+
+
+# Settings with a fixed set of values: name -> the values allowed.
+CHOICES: dict[str, tuple[str, ...]] = {
+    "next_style": ("absolute", "relative", "none"),
+    "topic_style": tuple(TOPIC_STYLES),
+    "list_items": ("full", "topic_only"),
+    "past_last_page": ("404", "empty"),
+    "error_style": ERROR_STYLES,
+    "patch_hash_secret": ("apply", "ignore", "reject"),
+}
+
+
+def check_settings(
+    choices: Mapping[str, str], *, default_limit: int, max_limit: int | None, count_shortfall: int
+) -> None:
+    """Raise `ValueError` naming the first setting the emulator cannot honour."""
+    for name, value in choices.items():
+        allowed = CHOICES[name]
+        if value not in allowed:
+            names = ", ".join(map(repr, allowed))
+            raise ValueError(f"{name} must be one of {names}, got {value!r}")
+    if choices.get("list_items") == "topic_only" and choices.get("topic_style") == "none":
+        raise ValueError("list_items='topic_only' needs a topic_style other than 'none'")
+    for name, number, floor in (
+        ("default_limit", default_limit, 1),
+        ("max_limit", max_limit, 1),
+        ("count_shortfall", count_shortfall, 0),
+    ):
+        if number is None and name == "max_limit":
+            continue
+        if isinstance(number, bool) or not isinstance(number, int) or number < floor:
+            raise ValueError(f"{name} must be an integer >= {floor}, got {number!r}")
