@@ -1,5 +1,6 @@
-"""Client-wide flow control on a fake clock: the sliding window, the shared pause
-and the request gate. Nothing here sleeps for real."""
+"""Client-wide flow control on a fake clock: `RateLimit`'s settings, grants and
+releases, the shared pause, and the request gate (`window_wait` itself is tabled in
+test_rate_window.py). Nothing here sleeps for real."""
 
 from __future__ import annotations
 
@@ -9,29 +10,9 @@ import math
 import pytest
 
 from ewh_webhooks import InvalidArgumentError, RateLimit
-from ewh_webhooks.limits import RequestGate, default_margin, window_wait
+from ewh_webhooks.limits import RequestGate
 
 from .conftest import FakeTime
-
-
-@pytest.mark.parametrize(
-    ("stamps", "now", "wait"),
-    [
-        pytest.param([], 0.0, 0.0, id="nothing-sent"),
-        pytest.param([0.0], 0.5, 0.0, id="below-the-limit"),
-        pytest.param([0.0, 0.2], 0.5, 0.5, id="full-wait-for-the-oldest"),
-        pytest.param([0.0, 0.2, 0.4], 0.5, 0.7, id="only-the-last-max-requests-count"),
-        pytest.param([0.0, 0.2], 1.0, 0.0, id="the-oldest-is-a-window-old"),
-        pytest.param([0.0, 0.2], 3.0, 0.0, id="never-negative"),
-    ],
-)
-def test_window_wait(stamps: list[float], now: float, wait: float) -> None:
-    assert window_wait(stamps, now=now, max_requests=2, window=1.0) == pytest.approx(wait)
-
-
-def test_the_default_margin_is_a_fiftieth_of_the_period() -> None:
-    assert default_margin(1.0) == 0.02
-    assert default_margin(60.0) == 1.2
 
 
 @pytest.mark.parametrize(
@@ -55,6 +36,9 @@ def test_the_default_margin_is_a_fiftieth_of_the_period() -> None:
         pytest.param(
             {"margin": math.nan}, "RateLimit.margin must be a number >= 0, got nan", id="margin-nan"
         ),
+        pytest.param(
+            {"margin": None}, "RateLimit.margin must be a number >= 0, got None", id="margin-none"
+        ),
     ],
 )
 def test_a_rate_limit_refuses_settings_that_mean_nothing(
@@ -69,9 +53,8 @@ def test_a_rate_limit_refuses_settings_that_mean_nothing(
 @pytest.mark.parametrize(
     ("kwargs", "period", "margin"),
     [
-        pytest.param({}, 1.0, 0.02, id="defaults"),
-        pytest.param({"period": 60}, 60.0, 1.2, id="margin-follows-the-period"),
-        pytest.param({"margin": 0}, 1.0, 0.0, id="no-margin"),
+        pytest.param({}, 1.0, 0.0, id="defaults"),
+        pytest.param({"period": 60}, 60.0, 0.0, id="a-minute"),
         pytest.param({"margin": 0.5}, 1.0, 0.5, id="own-margin"),
     ],
 )
@@ -92,9 +75,30 @@ async def test_a_burst_goes_at_once_then_each_request_waits_for_a_window() -> No
     limit = fake_limit(clock, 2, margin=0.5)
     sent = []
     for _ in range(5):
-        await limit.acquire()
+        grant = await limit.acquire()
         sent.append(clock.now)
+        await limit.release(grant)  # answered at once
     assert sent == [0.0, 0.0, 1.5, 1.5, 3.0]
+
+
+async def test_a_window_counts_from_a_requests_end_and_holds_while_it_is_in_flight() -> None:
+    clock = FakeTime(start=0.0)
+    limit = fake_limit(clock, 1)
+    first = await limit.acquire()
+    assert limit.in_flight == 1
+    second = asyncio.create_task(limit.acquire())
+    for _ in range(5):
+        await asyncio.sleep(0)
+    assert not second.done()  # the one request allowed is still in flight
+    clock.now = 7.0
+    await limit.release(first)  # it ends at 7: the next goes a period later
+    assert limit.in_flight == 0
+    await limit.release(first)  # a token already released, or unknown, is ignored
+    await limit.release(object())
+    grant = await second
+    assert clock.now == 8.0
+    assert limit.in_flight == 1
+    await limit.release(grant)
 
 
 async def test_a_pause_holds_the_limit_and_is_never_shortened() -> None:
@@ -113,7 +117,7 @@ async def test_waiters_are_served_one_at_a_time_in_arrival_order() -> None:
     order: list[tuple[int, float]] = []
 
     async def send(n: int) -> None:
-        await limit.acquire()
+        await limit.release(await limit.acquire())
         order.append((n, clock.now))
 
     await asyncio.gather(*(send(n) for n in range(3)))
@@ -121,11 +125,18 @@ async def test_waiters_are_served_one_at_a_time_in_arrival_order() -> None:
 
 
 class RecordingLimiter:
-    def __init__(self) -> None:
+    def __init__(self, fail_release: bool = False) -> None:
         self.calls: list[str] = []
+        self.fail_release = fail_release
 
-    async def acquire(self) -> None:
+    async def acquire(self) -> object:
         self.calls.append("acquire")
+        return "grant"
+
+    async def release(self, token: object) -> None:
+        self.calls.append(f"release {token}")
+        if self.fail_release:
+            raise ConnectionError("limiter backend down")
 
     async def pause(self, seconds: float) -> None:
         self.calls.append(f"pause {seconds}")
@@ -159,7 +170,7 @@ async def test_a_gate_of_one_slot_lets_attempts_through_one_by_one() -> None:
 
     async def attempt(n: int) -> None:
         nonlocal most
-        async with one:
+        async with one.slot():
             inside.append(n)
             most = max(most, len(inside))
             await asyncio.sleep(0)
@@ -177,11 +188,22 @@ async def test_a_gate_pause_holds_new_attempts_and_passes_it_to_the_limiter() ->
     await shared.pause(0.5)
     await shared.pause(0.25)  # never shortens
     assert shared.paused_for == 0.5
-    async with shared:
+    async with shared.slot():
         assert clock.now == 0.5
     assert shared.paused_for == 0.0
     await shared.aclose()
-    assert limiter.calls == ["pause 0.5", "pause 0.25", "acquire", "aclose"]
+    assert limiter.calls == ["pause 0.5", "pause 0.25", "acquire", "release grant", "aclose"]
+
+
+async def test_a_limiter_that_fails_to_record_an_end_never_fails_the_request(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    one = gate(FakeTime(start=0.0), max_in_flight=1, limiter=RecordingLimiter(fail_release=True))
+    async with one.slot():
+        pass
+    async with one.slot():  # the slot came back all the same
+        pass
+    assert "failed to record an end" in caplog.text
 
 
 async def test_an_attempt_cancelled_while_paused_gives_its_slot_back() -> None:
@@ -193,11 +215,11 @@ async def test_an_attempt_cancelled_while_paused_gives_its_slot_back() -> None:
 
     one_slow = RequestGate(max_in_flight=1, rate_limit=None, clock=clock.clock, sleep=paused_sleep)
     await one_slow.pause(10.0)
-    waiting = asyncio.create_task(one_slow.__aenter__())
+    waiting = asyncio.create_task(one_slow.enter())
     await asyncio.sleep(0)
     waiting.cancel()
     with pytest.raises(asyncio.CancelledError):
         await waiting
     clock.now = 20.0
-    async with one_slow:  # the slot is free again
+    async with one_slow.slot():  # the slot is free again
         pass
