@@ -10,7 +10,7 @@ import math
 import pytest
 
 from ewh_webhooks import InvalidArgumentError, RateLimit
-from ewh_webhooks.limits import RequestGate
+from ewh_webhooks.limits import RequestGate, window_wait
 
 from .conftest import FakeTime
 
@@ -101,6 +101,19 @@ async def test_a_window_counts_from_a_requests_end_and_holds_while_it_is_in_flig
     await limit.release(grant)
 
 
+def test_without_requests_in_flight_only_the_ended_ones_count() -> None:
+    assert window_wait([], now=0.0, max_requests=1, window=1.0) == 0.0
+    assert window_wait([0.5], now=1.0, max_requests=1, window=1.0) == 0.5
+
+
+async def test_even_a_short_pause_holds_the_limit() -> None:
+    clock = FakeTime(start=0.0)
+    limit = fake_limit(clock, 10)
+    await limit.pause(0.5)
+    await limit.release(await limit.acquire())
+    assert clock.now == 0.5
+
+
 async def test_a_pause_holds_the_limit_and_is_never_shortened() -> None:
     clock = FakeTime(start=0.0)
     limit = fake_limit(clock, 10)
@@ -128,6 +141,9 @@ class RecordingLimiter:
     def __init__(self, fail_release: bool = False) -> None:
         self.calls: list[str] = []
         self.fail_release = fail_release
+
+    def __repr__(self) -> str:
+        return "RecordingLimiter()"
 
     async def acquire(self) -> object:
         self.calls.append("acquire")
@@ -203,7 +219,9 @@ async def test_a_limiter_that_fails_to_record_an_end_never_fails_the_request(
         pass
     async with one.slot():  # the slot came back all the same
         pass
-    assert "failed to record an end" in caplog.text
+    assert [r.getMessage() for r in caplog.records] == [
+        "rate limiter RecordingLimiter() failed to record an end"
+    ] * 2
 
 
 async def test_an_attempt_cancelled_while_paused_gives_its_slot_back() -> None:

@@ -18,6 +18,7 @@ from ewh_webhooks import (
     sign,
     verify_signature,
 )
+from ewh_webhooks.signature import check_webhook_secret
 
 VECTORS = [
     (
@@ -223,3 +224,22 @@ def test_a_signature_with_stray_characters_is_not_valid_base64() -> None:
     body, secret, expected = VECTORS[0]
     with pytest.raises(InvalidSignatureError, match="not valid base64"):
         verify_signature(body, expected[:8] + "!" + expected[8:], secret)
+
+
+@pytest.mark.parametrize(
+    ("secret", "message"),
+    [
+        pytest.param("", "at least one non-empty webhook secret is required", id="empty"),
+        pytest.param(5, "a webhook secret must be str or bytes, or a list of them", id="a-number"),
+        pytest.param(["ok", None], "a webhook secret must be str or bytes", id="list-with-none"),
+    ],
+)
+def test_a_secret_is_checked_before_the_first_delivery(secret: object, message: str) -> None:
+    with pytest.raises(InvalidArgumentError) as caught:
+        check_webhook_secret(secret)
+    assert str(caught.value) == message
+
+
+def test_a_usable_secret_or_list_of_them_passes_the_check() -> None:
+    check_webhook_secret("s")
+    check_webhook_secret([b"old", "new"])

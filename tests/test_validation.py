@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable
+from typing import Protocol
 from urllib.parse import urlsplit
 
 import pytest
@@ -17,6 +18,7 @@ from ewh_webhooks.validation import (
     check_seconds,
     check_secret,
     check_webhook_url,
+    conforms,
     webhook_path,
 )
 
@@ -187,3 +189,41 @@ def test_what_passes_comes_back_as_given() -> None:
     assert check_optional_str(None, "sort") is None
     assert webhook_path("a b?") == "/webhooks/a%20b%3F/"
     check_page_args(page=2, limit=100, direction="desc", sort="url")
+
+
+class Store(Protocol):
+    _private: int
+
+    async def get(self) -> None: ...
+
+    def put(self) -> None: ...
+
+
+class BothMembers:
+    async def get(self) -> None: ...
+
+    def put(self) -> None: ...
+
+
+class OnlyGet:
+    async def get(self) -> None: ...
+
+
+class Forwarding:
+    """A wrapper whose members are found only when asked for (`__getattr__`)."""
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(BothMembers(), name)
+
+
+@pytest.mark.parametrize(
+    ("obj", "expected"),
+    [
+        pytest.param(BothMembers(), True, id="every-public-member"),
+        pytest.param(OnlyGet(), False, id="a-member-missing"),
+        pytest.param(Forwarding(), True, id="members-forwarded-by-getattr"),
+        pytest.param(object(), False, id="nothing"),
+    ],
+)
+def test_conforms_looks_members_up_as_a_call_would(obj: object, expected: bool) -> None:
+    assert conforms(obj, Store) is expected
