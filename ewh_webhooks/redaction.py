@@ -46,6 +46,11 @@ def _is_secret_key(key: object) -> bool:
     return isinstance(key, str) and key.lower() in SECRET_KEYS
 
 
+# `scheme://user:password@` anywhere in a string: what a lenient (WHATWG) URL parser
+# would read as credentials even where urlsplit sees none (`https:////:pw@host`).
+_USERINFO = re.compile(r"(//[^/?#@\s]*?):[^/?#@\s]*@")
+
+
 def redact_url(url: str) -> str:
     """`https://alice:pw@host/h?token=t` -> `https://alice:***@host/h?token=***`.
 
@@ -74,7 +79,9 @@ def redact_url(url: str) -> str:
             query = urlencode(
                 [(k, REDACTED if _is_secret_key(k) else v) for k, v in pairs], safe="*"
             )
-    return urlunsplit(parts._replace(netloc=netloc, query=query))
+    shown = urlunsplit(parts._replace(netloc=netloc, query=query))
+    # Whatever urlsplit made of it, no `user:password@` is left for another parser.
+    return _USERINFO.sub(rf"\1:{REDACTED}@", shown) if "@" in shown else shown
 
 
 def redact_json(value: Any, *, _depth: int = 0) -> Any:

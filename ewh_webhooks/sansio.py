@@ -244,7 +244,12 @@ def _text(body: bytes) -> str:
 
 
 def _excerpt(body: bytes) -> str:
-    return _shorten(_text(body[: _MAX_DETAIL * 4]))
+    # At most four bytes a character: enough bytes for the excerpt, never the whole body.
+    limit = _MAX_DETAIL * 4
+    text = _text(body[:limit])
+    if len(body) > limit:
+        return text[:_MAX_DETAIL] + "..."
+    return _shorten(text)
 
 
 def _shorten(text: str) -> str:
