@@ -21,7 +21,7 @@ from .resources.webhooks import Webhooks
 from .retry import RetryPolicy
 from .runtime import Runtime
 from .transport import DEFAULT_MAX_RESPONSE_SIZE
-from .validation import check_extra_headers, check_positive_int
+from .validation import check_extra_headers, check_positive_int, conforms
 
 __all__ = ["DEFAULT_MAX_IN_FLIGHT", "EWHClient"]
 
@@ -89,7 +89,6 @@ class EWHClient:
         hooks: Sequence[Hook] = (),
         trace_configs: Sequence[aiohttp.TraceConfig] = (),
         runtime: Runtime | None = None,
-        _runtime: Runtime | None = None,  # the former private name, kept for a release
     ) -> None:
         _header_text(username, "username")
         _header_text(password, "password", secret=True)
@@ -97,12 +96,11 @@ class EWHClient:
         _header_text(customer_code, "customer_code")
         if session is not None and not isinstance(session, aiohttp.ClientSession):
             raise InvalidArgumentError("session must be an aiohttp.ClientSession")
-        if rate_limit is not None and not isinstance(rate_limit, RateLimiter):
+        if rate_limit is not None and not conforms(rate_limit, RateLimiter):
             raise InvalidArgumentError(
                 "rate_limit must be a RateLimit(max_requests, period) or another RateLimiter, "
                 f"got {rate_limit!r}"
             )
-        runtime = runtime or _runtime
         if runtime is not None and not isinstance(runtime, Runtime):
             raise InvalidArgumentError(f"runtime must be a Runtime, got {runtime!r}")
         check_positive_int(max_response_size, "max_response_size")

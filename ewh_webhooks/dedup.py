@@ -15,6 +15,7 @@ from enum import StrEnum
 from typing import Any, Protocol, runtime_checkable
 
 from .errors import InvalidArgumentError
+from .validation import conforms
 
 __all__ = ["DedupState", "DedupStore", "MemoryDedupStore", "as_dedup_store"]
 
@@ -160,8 +161,8 @@ class _AddDiscardStore:
 def as_dedup_store(store: object) -> DedupStore:
     """`store` as a `DedupStore`; one with only the old `add`/`discard` methods is
     adapted, with a DeprecationWarning."""
-    if isinstance(store, DedupStore):
-        return store
+    if conforms(store, DedupStore):
+        return store  # type: ignore[return-value]
     if callable(getattr(store, "add", None)) and callable(getattr(store, "discard", None)):
         warnings.warn(
             "a dedup store with only add()/discard() cannot tell a delivery being handled "

@@ -15,6 +15,7 @@ from .redaction import redact_url
 
 __all__ = [
     "check_bool",
+    "conforms",
     "check_extra_headers",
     "check_non_empty_str",
     "check_optional_str",
@@ -47,6 +48,14 @@ def check_positive_int(value: object, name: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise InvalidArgumentError(f"{name} must be an integer >= 1, got {value!r}")
     return value
+
+
+def conforms(obj: object, protocol: type) -> bool:
+    """Whether `obj` has every public member of `protocol`, found as a call would find
+    it. Unlike `isinstance` on a runtime-checkable protocol (which since Python 3.12
+    looks members up statically), a wrapper that forwards through `__getattr__` counts.
+    """
+    return all(hasattr(obj, name) for name in vars(protocol) if not name.startswith("_"))
 
 
 def check_bool(value: object, name: str) -> bool:

@@ -41,7 +41,7 @@ async def emulator() -> AsyncIterator[EWHEmulator]:
 @pytest_asyncio.fixture
 async def client(emulator: EWHEmulator, fake_time: FakeTime) -> AsyncIterator[EWHClient]:
     """An emulator client whose backoff sleeps are fake (instant)."""
-    async with emulator.client(_runtime=fake_time.runtime()) as c:
+    async with emulator.client(runtime=fake_time.runtime()) as c:
         yield c
 
 

@@ -148,7 +148,7 @@ async def test_error_statuses_map_with_method_and_path(
     mock.post(LOGIN, payload=tokens())
     mock.post(REFRESH, payload=tokens(2))
     mock.get(HOOK_URL, status=status, payload=body, repeat=True)
-    async with make_client(_runtime=fake_time.runtime(), retry=no_retry()) as client:
+    async with make_client(runtime=fake_time.runtime(), retry=no_retry()) as client:
         with pytest.raises(cls) as info:
             await client.webhooks.get(HOOK["id"])
     message = str(info.value)
@@ -219,7 +219,7 @@ async def test_bad_credentials_raise_authentication_error_without_the_password(
     mock: aioresponses, fake_time: FakeTime
 ) -> None:
     mock.post(LOGIN, status=401, payload={"code": 401, "message": "Invalid credentials."})
-    async with make_client(_runtime=fake_time.runtime()) as client:
+    async with make_client(runtime=fake_time.runtime()) as client:
         with pytest.raises(AuthenticationError) as info:
             await client.webhooks.get(HOOK["id"])
     assert "Invalid credentials." in str(info.value)
@@ -233,7 +233,7 @@ async def test_token_is_refreshed_before_it_expires(
     mock.post(LOGIN, payload=tokens(1, lifetime=3600))
     mock.post(REFRESH, payload=tokens(2, lifetime=3600))
     mock.get(HOOK_URL, payload=HOOK, repeat=True)
-    async with make_client(_runtime=fake_time.runtime()) as client:
+    async with make_client(runtime=fake_time.runtime()) as client:
         await client.webhooks.get(HOOK["id"])
         fake_time.now += 3600 - 30  # inside the 60 s margin
         await client.webhooks.get(HOOK["id"])
@@ -365,7 +365,7 @@ async def test_injected_session_is_used_and_never_closed(
     mock.post(LOGIN, payload=tokens())
     mock.get(HOOK_URL, payload=HOOK)
     async with aiohttp.ClientSession() as session:
-        async with make_client(session=session, _runtime=fake_time.runtime()) as client:
+        async with make_client(session=session, runtime=fake_time.runtime()) as client:
             await client.webhooks.get(HOOK["id"])
         assert not session.closed
 

@@ -93,7 +93,7 @@ async def test_a_server_linking_back_to_a_page_is_reported(
             "results": [{**HOOK, "id": "c"}, {**HOOK, "id": "d"}],
         },
     )
-    async with make_client(_runtime=fake_time.runtime()) as client:
+    async with make_client(runtime=fake_time.runtime()) as client:
         seen: list[str] = []
 
         async def consume() -> None:
@@ -112,7 +112,7 @@ async def test_a_server_repeating_a_page_is_reported(
     body = {"count": 10, "results": [{**HOOK, "id": "a"}, {**HOOK, "id": "b"}]}
     mock.get(f"{BASE}/webhooks/?page=1&limit=2", payload=body)
     mock.get(f"{BASE}/webhooks/?page=2&limit=2", payload=body)
-    async with make_client(_runtime=fake_time.runtime()) as client:
+    async with make_client(runtime=fake_time.runtime()) as client:
         with pytest.raises(ResponseValidationError, match="page 2 repeats"):
             _ = [h async for h in client.webhooks.list(limit=2)]
 
@@ -132,7 +132,7 @@ async def test_a_next_link_to_another_origin_never_gets_the_token(
         f"{BASE}/webhooks/?page=2&limit=2",
         payload={"count": 3, "next": None, "results": [{**HOOK, "id": "c"}]},
     )
-    async with make_client(_runtime=fake_time.runtime()) as client:
+    async with make_client(runtime=fake_time.runtime()) as client:
         ids = [h.id async for h in client.webhooks.list(limit=2)]
     assert ids == ["a", "b", "c"]
     assert not [key for key in mock.requests if key[1].host == "evil.test"]
@@ -149,7 +149,7 @@ async def test_without_count_or_next_a_404_past_the_end_ends_the_listing(
         payload={"results": [{**HOOK, "id": "c"}, {**HOOK, "id": "d"}]},
     )
     mock.get(f"{BASE}/webhooks/?page=3&limit=2", status=404, payload={"detail": "Invalid page."})
-    async with make_client(_runtime=fake_time.runtime()) as client:
+    async with make_client(runtime=fake_time.runtime()) as client:
         assert [h.id async for h in client.webhooks.list(limit=2)] == ["a", "b", "c", "d"]
 
 
@@ -157,7 +157,7 @@ async def test_a_404_on_the_first_page_is_an_error(mock: aioresponses, fake_time
     from ewh_webhooks import NotFoundError
 
     mock.get(f"{BASE}/webhooks/?page=1&limit=2", status=404, payload={"detail": "Not found."})
-    async with make_client(_runtime=fake_time.runtime()) as client:
+    async with make_client(runtime=fake_time.runtime()) as client:
         with pytest.raises(NotFoundError):
             _ = [h async for h in client.webhooks.list(limit=2)]
 

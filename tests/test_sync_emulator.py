@@ -56,7 +56,7 @@ async def test_sync_a_thousand_webhooks_across_customers_with_minimal_requests(
 ) -> None:
     async with EWHEmulator(customers=["C1", "C2", "C3", "C4"]) as emu:
         wanted = {code: specs_for(code, 250) for code in emu.customer_codes}
-        async with emu.client(_runtime=fake_time.runtime()) as client:
+        async with emu.client(runtime=fake_time.runtime()) as client:
             results = await sync_customers(client, wanted, concurrency=32)
             assert all(r.ok and r.created == 250 for r in results.values())
             assert writes(emu) == 1000
@@ -132,7 +132,7 @@ async def test_sync_under_faults_converges_with_no_duplicates_and_nothing_lost(
     async with EWHEmulator(customers=["C1", "C2"], faults=faults) as emu:
         wanted = {code: specs_for(code, 150) for code in emu.customer_codes}
         policy = RetryPolicy(max_retries=5)
-        async with emu.client(_runtime=fake_time.runtime(), retry=policy) as client:
+        async with emu.client(runtime=fake_time.runtime(), retry=policy) as client:
             first = await sync_customers(client, wanted, concurrency=16)
             failed_first = sum(len(r.failed) + (r.error is not None) for r in first.values())
             for _ in range(5):  # re-run after partial failure, as a deploy script would

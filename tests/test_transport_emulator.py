@@ -121,7 +121,7 @@ async def test_connection_refused_is_retried_then_raised(fake_time: FakeTime) ->
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     async with make_client(
-        base_url=f"http://127.0.0.1:{port}", _runtime=fake_time.runtime()
+        base_url=f"http://127.0.0.1:{port}", runtime=fake_time.runtime()
     ) as client:
         with pytest.raises(APIConnectionError) as info:
             await client.webhooks.list_page()

@@ -159,6 +159,14 @@ async def summary(tour: Tour) -> None:
     )
 
 
+async def survive_a_restart(tour: Tour) -> None:
+    _step("a delivery acknowledged, then its receiver killed: the durable inbox keeps it")
+    from .inbox_demo import demo_restart
+
+    if await demo_restart(say=lambda line: print(line.lstrip("\n").replace("== ", "   "))):
+        raise RuntimeError("the acknowledged delivery was not handled after the restart")
+
+
 Step = Callable[[Tour], Awaitable[None]]
 
 STEPS: tuple[Step, ...] = (
@@ -168,7 +176,7 @@ STEPS: tuple[Step, ...] = (
     sync_two_customers,
     deliver_events,
     reject_tampered,
-    # Next: a delivery that survives a receiver restart (the durable inbox).
+    survive_a_restart,
     summary,
 )
 

@@ -32,7 +32,7 @@ from collections.abc import Awaitable, Callable
 from ..errors import EWHError, InvalidArgumentError, InvalidEventError
 from ..events import WebhookEvent, decode_envelope, structure_event
 from ..routing import Router
-from ..validation import check_positive_int, check_seconds
+from ..validation import check_positive_int, check_seconds, conforms
 from .backoff import Backoff, decide_failure
 from .protocol import ClaimedDelivery, Inbox
 
@@ -82,7 +82,7 @@ class InboxWorker:
         on_error: ErrorHook | None = None,
         random: Callable[[], float] = random.random,
     ) -> None:
-        if not isinstance(inbox, Inbox):
+        if not conforms(inbox, Inbox):
             raise InvalidArgumentError("inbox must implement the Inbox protocol (SQLiteInbox...)")
         if not isinstance(router, Router):
             raise InvalidArgumentError("router must be a Router")

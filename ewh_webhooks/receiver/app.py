@@ -19,7 +19,7 @@ from ..events import DELIVERY_ID_HEADER, WebhookEvent, get_header, parse_event
 from ..inbox.protocol import Delivery, Inbox
 from ..routing import Router
 from ..signature import SIGNATURE_HEADER, check_webhook_secret
-from ..validation import check_positive_int, check_seconds
+from ..validation import check_positive_int, check_seconds, conforms
 from .background import BackgroundHandling, ErrorHook
 from .http import RETRY_AFTER, BodyTooLarge, answer, read_body
 
@@ -76,7 +76,7 @@ class WebhookReceiver:
         if mode not in ("background", "inline"):
             raise InvalidArgumentError(f"mode must be 'background' or 'inline', got {mode!r}")
         if inbox is not None:
-            if not isinstance(inbox, Inbox):
+            if not conforms(inbox, Inbox):
                 raise InvalidArgumentError("inbox must implement the Inbox protocol")
             if mode == "inline":
                 raise InvalidArgumentError(
