@@ -147,3 +147,15 @@ def noise(before: Machine | None, after: Machine | None) -> dict[str, float | No
 
 
 _HZ = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+async def wait_quiet(limit_pct: float, patience: float) -> float | None:
+    """Wait, up to `patience` seconds, for a second in which other processes used at
+    most `limit_pct` percent of the CPUs; the last second's share (None off Linux)."""
+    deadline = time.monotonic() + patience
+    while True:
+        before = machine_now()
+        await asyncio.sleep(1.0)
+        share = noise(before, machine_now())["others_pct"]
+        if share is None or share <= limit_pct or time.monotonic() >= deadline:
+            return share

@@ -111,7 +111,9 @@ async def bench_concurrent_pages(runs: int, pages: int) -> dict[str, Any]:
     async with server(seed=pages * 50, latency=0.05) as base_url, client(base_url) as sdk:
 
         async def sequential() -> None:
-            assert len([h async for h in sdk.webhooks.list(limit=50, prefetch=False)]) == pages * 50
+            # strictly one request at a time: no page fetched ahead
+            listing = sdk.webhooks.list(limit=50, concurrency=1, prefetch=False)
+            assert len([h async for h in listing]) == pages * 50
 
         async def concurrent() -> None:
             assert len([h async for h in sdk.webhooks.list(limit=50, concurrency=8)]) == pages * 50

@@ -86,8 +86,8 @@ def rows(r: dict[str, dict[str, Any]]) -> list[Row]:
         ),
         (
             "pages",
-            f"3. {c['pages']} pages at 50 ms, concurrency 8",
-            "sequential `list()`",
+            f"3. {c['pages']} pages at 50 ms, `list(concurrency=8)`",
+            "`list(concurrency=1, prefetch=False)`",
             f"{c['concurrent_s']:.2f} s vs {c['sequential_s']:.2f} s",
             f"{c['ratio']:.3f}",
             "≤ 0.20",

@@ -8,9 +8,11 @@ The emulator runs in a separate process (benchmarks/server.py) so that client an
 server do not share one event loop. Each figure is the median of `--runs` runs.
 
 The machine may be shared: each step records the CPU time the hypervisor gave to
-other guests (steal) and the CPU time other processes used (others). A step whose
-others' share exceeds `--noisy` percent is run again, up to `--attempts` times in
-all, and the quietest attempt is kept (chosen by that share, never by the figure).
+other guests (steal) and the CPU time other processes used (others). Each attempt
+first waits (up to `--patience` seconds) for a second in which others used at most
+`--noisy` percent; a step whose others' share still exceeds that is run again, up to
+`--attempts` times in all, and the quietest attempt is kept (chosen by that share,
+never by the figure).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from .common import ROOT, machine_now, noise
+from .common import ROOT, machine_now, noise, wait_quiet
 from .json_backend import bench_json
 from .listing import bench_listing
 from .memory import bench_memory
@@ -60,6 +62,8 @@ async def run_all(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
         if args.only and name not in args.only:
             continue
         for attempt in range(1, args.attempts + 1):
+            if args.patience > 0:
+                await wait_quiet(args.noisy, args.patience)
             started, before = time.perf_counter(), machine_now()
             result = {**await step(), **noise(before, machine_now()), "attempts": attempt}
             print(f"{name}: {result} ({time.perf_counter() - started:.1f} s)", flush=True)
@@ -103,7 +107,14 @@ def main() -> None:
         default=15.0,
         help="others' share of the CPUs (percent) above which a step is run again",
     )
+    parser.add_argument(
+        "--patience",
+        type=float,
+        help="seconds to wait before each attempt for a quiet second (default 60; 0 with --quick)",
+    )
     args = parser.parse_args()
+    if args.patience is None:
+        args.patience = 0.0 if args.quick else 60.0
     if args.attempts is None:
         args.attempts = 1 if args.quick else 3
     results = asyncio.run(run_all(args))
