@@ -65,14 +65,15 @@ async def bench_memory(small: int, large: int, repeats: int = 3) -> dict[str, An
                 result = json.loads(out)
                 assert result["items"] == count
                 growth[count].append(result["rss_growth_kib"])
-    kib = {count: int(statistics.median(values)) for count, values in growth.items()}
+    small_kib, large_kib = (int(statistics.median(growth[count])) for count in (small, large))
     return {
         "small": small,
         "large": large,
-        "growth_kib": kib,
-        "difference_kib": kib[large] - kib[small],
+        "small_kib": small_kib,
+        "large_kib": large_kib,
+        "difference_kib": large_kib - small_kib,
         "seed_s": seeded_s,
-        "all_kib": growth,
+        "samples_kib": {"small": growth[small], "large": growth[large]},
     }
 
 

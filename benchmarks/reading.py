@@ -38,6 +38,7 @@ async def bench_overhead(rounds: int, n: int) -> dict[str, Any]:
                 sdk_times.append(await timed(ours))
     ratios = [s / r for s, r in zip(sdk_times, raw_times, strict=True)]
     return {
+        "rounds": rounds,
         "raw_us": statistics.median(raw_times) / n * 1e6,
         "sdk_us": statistics.median(sdk_times) / n * 1e6,
         "ratio": statistics.median(ratios),

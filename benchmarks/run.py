@@ -19,8 +19,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import time
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 from .common import ROOT, machine_now, noise, wait_quiet
@@ -112,12 +114,22 @@ def main() -> None:
         type=float,
         help="seconds to wait before each attempt for a quiet second (default 60; 0 with --quick)",
     )
+    parser.add_argument("--save", type=Path, help="also write the results as JSON here")
+    parser.add_argument(
+        "--report", type=Path, metavar="JSON", help="write BENCHMARKS.md from saved results"
+    )
     args = parser.parse_args()
+    if args.report:
+        saved = json.loads(args.report.read_text())
+        (ROOT / "BENCHMARKS.md").write_text(report(saved["results"], saved["runs"]))
+        return
     if args.patience is None:
         args.patience = 0.0 if args.quick else 60.0
     if args.attempts is None:
         args.attempts = 1 if args.quick else 3
     results = asyncio.run(run_all(args))
+    if args.save:
+        args.save.write_text(json.dumps({"runs": args.runs, "results": results}, default=str))
     if not args.quick and not args.only:
         text = report(results, args.runs)
         (ROOT / "BENCHMARKS.md").write_text(text)
