@@ -12,12 +12,29 @@ from typing import Any
 from .errors import InvalidArgumentError
 from .events import WebhookEvent
 
-__all__ = ["Callback", "Router", "import_router"]
+__all__ = ["Callback", "ErrorHook", "Router", "import_router", "report_failures"]
 
 log = logging.getLogger("ewh_webhooks.receiver")
 
 Callback = Callable[[WebhookEvent], Awaitable[None]]
+ErrorHook = Callable[[WebhookEvent, BaseException], Awaitable[None] | None]
+"""`on_error(event, exc)`, called for each failed callback; may be a coroutine function."""
 CATCH_ALL = "*"
+
+
+async def report_failures(
+    hook: ErrorHook | None, event: WebhookEvent, failures: list[BaseException]
+) -> None:
+    """Pass each failure to `hook`; a hook that raises is logged, never raised."""
+    if hook is None:
+        return
+    for exc in failures:
+        try:
+            result = hook(event, exc)
+            if result is not None:
+                await result
+        except Exception:
+            log.exception("on_error hook failed for delivery %s", event.delivery_id)
 
 
 class Router:

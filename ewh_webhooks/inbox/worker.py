@@ -27,11 +27,11 @@ import os
 import random
 import secrets
 import socket
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 
 from ..errors import EWHError, InvalidArgumentError, InvalidEventError
 from ..events import WebhookEvent, decode_envelope, structure_event
-from ..routing import Router
+from ..routing import ErrorHook, Router, report_failures
 from ..validation import check_positive_int, check_seconds, conforms
 from .backoff import Backoff, decide_failure
 from .protocol import ClaimedDelivery, Inbox
@@ -40,7 +40,6 @@ __all__ = ["InboxWorker"]
 
 log = logging.getLogger("ewh_webhooks.inbox")
 
-ErrorHook = Callable[[WebhookEvent, BaseException], Awaitable[None] | None]
 
 # How much of an error's text is kept with a delivery (a traceback can be huge).
 MAX_ERROR_LENGTH = 2000
@@ -251,15 +250,7 @@ class InboxWorker:
             await self._report(event, failures)
 
     async def _report(self, event: WebhookEvent, failures: list[BaseException]) -> None:
-        if self._on_error is None:
-            return
-        for exc in failures:
-            try:
-                result = self._on_error(event, exc)
-                if result is not None:
-                    await result
-            except Exception:
-                log.exception("on_error hook failed for delivery %s", event.delivery_id)
+        await report_failures(self._on_error, event, failures)
 
     async def _renew_leases(self) -> None:
         interval = self.inbox.lease / 3

@@ -11,16 +11,13 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
-from collections.abc import Awaitable, Callable
 
 from ..events import WebhookEvent
-from ..routing import Router
+from ..routing import ErrorHook, Router, report_failures
 
 __all__ = ["BackgroundHandling", "ErrorHook"]
 
 log = logging.getLogger("ewh_webhooks.receiver")
-
-ErrorHook = Callable[[WebhookEvent, BaseException], Awaitable[None] | None]
 
 
 class BackgroundHandling:
@@ -54,15 +51,8 @@ class BackgroundHandling:
             await self.report(event, failures)
 
     async def report(self, event: WebhookEvent, failures: list[BaseException]) -> None:
-        for exc in failures:
-            self.failed.append((event, exc))
-            if self._on_error is not None:
-                try:
-                    result = self._on_error(event, exc)
-                    if result is not None:
-                        await result
-                except Exception:
-                    log.exception("on_error hook failed for delivery %s", event.delivery_id)
+        self.failed.extend((event, exc) for exc in failures)
+        await report_failures(self._on_error, event, failures)
 
     async def replay(self) -> int:
         pending = list(self.failed)
