@@ -252,6 +252,7 @@ def report(r: dict[str, dict[str, Any]], runs: int) -> str:
             json_note=_json_note(r["json"]),
             seed_s=m["seed_s"],
             large=m["large"],
+            streaming_history=_history(r["streaming"]),
         )
     )
 
@@ -261,16 +262,17 @@ Notes:
 - Webhook objects have the shape of the vendor document's examples: id, url, group,
   action, customer (the emulator with `topic_style="none"`, `timestamps=False`).
   Listings ask for 100 a page, the emulator's largest, on every side.
-- Row 1 misses its target by about 2 %. Inside the SDK a `get()` costs 8.5 µs of CPU
-  in a tight loop with the transport stubbed out; between network waits the same code
-  runs 2.5 to 4 times slower (cold caches after every wait), about 18 µs of a 190 µs
-  round trip. Timed inside the request loop during this benchmark (perf_counter_ns
-  around each part, 3,000 calls): preparing the attempt 2.5 µs (1.3 µs of it the
-  `os.urandom` system call for the request id), token, headers and deadline 2.4 µs,
-  the gate (concurrency cap, pause, rate limit) 2.1 µs in and 0.9 µs out, deciding on
-  the response 0.9 µs; the rest is the layers above (id check, JSON, structuring).
-  Each part is a feature (retries, auth, hooks, the gate); no single one is worth
-  more than 1 %, and trimming them all would restructure the request loop.
+- Row 1, where the time goes: the SDK's own work for a `get()` is 8.5 µs of CPU in a
+  tight loop with the transport stubbed out; between network waits the same code runs
+  2.5 to 4 times slower (cold caches after every wait): about 18 µs, measured during
+  development as the client's extra CPU time per call. Timed inside the request loop
+  then (perf_counter_ns around each part, 3,000 calls against this emulator):
+  preparing the attempt 2.5 µs (1.3 µs of it the `os.urandom` system call for the
+  request id), token, headers and deadline 2.4 µs, the gate (concurrency cap, pause,
+  rate limit) 2.1 µs in and 0.9 µs out, deciding on the response 0.9 µs; the rest is
+  the layers above (id check, JSON, structuring). Each part is a feature (retries,
+  auth, hooks, the gate); none is worth 1 % of a call alone, and trimming them all
+  would restructure the request loop.
 - Rows 2 and 2b: the raw loop requests one page after another; the default `list()`
   fetches up to 4 pages ahead once page 1 gives `count`, so the emulator (its own
   process) serves the next pages while the client structures this one: on an idle
@@ -278,8 +280,7 @@ Notes:
   requests the next page before structuring this one. The CPU figures are the
   client's alone (its process, per item): they show what structuring into frozen
   `Webhook` objects costs over dicts, which no server pace hides. Row 2 needs that
-  second core: in this run's attempts, with other processes using 35 %, 23 % and
-  10 % of the CPUs, it read 0.72, 1.05 and 1.21.
+  second core: {streaming_history}
 - Row 2c: a fresh client process per figure streams with the default `list()`;
   its RSS growth is counted from after its first request (login, pool, imports) to
   the highest reading, taken every 500 items. The emulator, holding {large:,}
@@ -333,6 +334,18 @@ def _json_note(j: dict[str, Any]) -> str:
     return head + (
         f" and was {(1 - j['get_ratio']) * 100:.1f} % faster end to end here (7);\n"
         "  an earlier run on an Intel Xeon measured it slower end to end."
+    )
+
+
+def _history(result: dict[str, Any]) -> str:
+    attempts = [(others, ratio) for others, ratio in result.get("history", []) if ratio]
+    if len(attempts) < 2:
+        return "a run with other processes busy reads lower."
+    shares = ", ".join(f"{others:.0f} %" for others, _ in attempts)
+    ratios = ", ".join(f"{ratio:.2f}" for _, ratio in attempts)
+    return (
+        f"in this run's attempts, with other processes using {shares} of the\n"
+        f"  CPUs, it read {ratios}."
     )
 
 

@@ -63,17 +63,20 @@ async def run_all(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
     for name, step in steps(args):
         if args.only and name not in args.only:
             continue
+        history: list[tuple[float, float | None]] = []
         for attempt in range(1, args.attempts + 1):
             if args.patience > 0:
                 await wait_quiet(args.noisy, args.patience)
             started, before = time.perf_counter(), machine_now()
             result = {**await step(), **noise(before, machine_now()), "attempts": attempt}
             print(f"{name}: {result} ({time.perf_counter() - started:.1f} s)", flush=True)
+            history.append((_others(result), result.get("ratio")))
             if name not in results or _others(result) < _others(results[name]):
                 results[name] = result
             if _others(result) <= args.noisy:
                 break
-        results[name]["attempts"] = attempt
+        # every attempt's (others' share, ratio): how much the noise moved the figure
+        results[name]["history"] = history
     return results
 
 
