@@ -166,8 +166,9 @@ async def test_concurrency_cap_holds_for_many_concurrent_calls() -> None:
         assert emu.state.max_in_flight <= 4
 
 
-async def test_client_rate_limit_matches_a_server_limit_without_429s() -> None:
-    async with EWHEmulator(rate_limit=(20, 0.5)) as emu:
+@pytest.mark.parametrize("window", ["bucket", "sliding"])
+async def test_client_rate_limit_matches_a_server_limit_without_429s(window: str) -> None:
+    async with EWHEmulator(rate_limit=(20, 0.5), rate_limit_window=window) as emu:
         async with emu.client(rate_limit=RateLimit(20, 0.5)) as client:
             started = time.monotonic()
             await asyncio.gather(*(client.webhooks.list_page() for _ in range(50)))
