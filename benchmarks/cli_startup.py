@@ -45,6 +45,27 @@ def timed(command: list[str]) -> float:
     return time.perf_counter() - started
 
 
+def time_commands(commands: dict[str, list[str]], runs: int) -> dict[str, list[float]]:
+    """Seconds per run of each command, as fresh processes, alternating."""
+    times: dict[str, list[float]] = {name: [] for name in commands}
+    for _ in range(runs):
+        for name, command in commands.items():
+            times[name].append(timed(command))
+    return times
+
+
+def cli_commands(bare: Path) -> dict[str, list[str]]:
+    """The bare script, `python -m ewh_webhooks` and the installed script, with --help."""
+    script = Path(sys.executable).with_name("ewh-webhooks")
+    commands = {
+        "bare argparse script": [sys.executable, str(bare), "--help"],
+        "python -m ewh_webhooks": [sys.executable, "-m", "ewh_webhooks", "--help"],
+    }
+    if script.exists():
+        commands["ewh-webhooks (script)"] = [str(script), "--help"]
+    return commands
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=30)
@@ -52,17 +73,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         bare = Path(tmp) / "bare.py"
         bare.write_text(BARE)
-        script = Path(sys.executable).with_name("ewh-webhooks")
-        commands = {
-            "bare argparse script": [sys.executable, str(bare), "--help"],
-            "python -m ewh_webhooks": [sys.executable, "-m", "ewh_webhooks", "--help"],
-        }
-        if script.exists():
-            commands["ewh-webhooks (script)"] = [str(script), "--help"]
-        times: dict[str, list[float]] = {name: [] for name in commands}
-        for _ in range(runs):
-            for name, command in commands.items():
-                times[name].append(timed(command))
+        times = time_commands(cli_commands(bare), runs)
     base = statistics.median(times["bare argparse script"])
     print(f"{'command':<26}{'median ms':>10}{'min ms':>9}{'ratio':>8}")
     for name, values in times.items():

@@ -4,13 +4,14 @@ and the machine's CPU steal while a benchmark ran."""
 from __future__ import annotations
 
 import asyncio
+import os
 import statistics
 import sys
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import aiohttp
 
@@ -77,19 +78,84 @@ async def alternate(
     return statistics.median(base), statistics.median(cand)
 
 
-def cpu_times() -> tuple[int, int] | None:
-    """(steal, total) jiffies of all CPUs from /proc/stat, or None off Linux."""
+class Timing(NamedTuple):
+    wall: float  # seconds, median
+    cpu: float  # CPU seconds of this process (the client), median
+
+
+async def alternate_many(
+    runs: int, candidates: Mapping[str, Callable[[], Awaitable[Any]]]
+) -> dict[str, Timing]:
+    """Median wall and client CPU time of each candidate over `runs` rounds; the order
+    rotates every round so that neither drift nor going first favours one."""
+    names = list(candidates)
+    walls: dict[str, list[float]] = {name: [] for name in names}
+    cpus: dict[str, list[float]] = {name: [] for name in names}
+    for run in range(runs):
+        shift = run % len(names)
+        for name in names[shift:] + names[:shift]:
+            started, cpu = time.perf_counter(), time.process_time()
+            await candidates[name]()
+            walls[name].append(time.perf_counter() - started)
+            cpus[name].append(time.process_time() - cpu)
+    return {
+        name: Timing(statistics.median(walls[name]), statistics.median(cpus[name]))
+        for name in names
+    }
+
+
+class Machine(NamedTuple):
+    """A reading of the machine's CPU counters (`machine_now()`)."""
+
+    steal: int  # jiffies, all CPUs
+    busy: int  # jiffies not idle, all CPUs (steal left out)
+    total: int  # jiffies, all CPUs
+    ours: float  # CPU seconds of this process and its reaped children
+
+
+def machine_now() -> Machine | None:
+    """The counters of /proc/stat and of this process, or None off Linux."""
     try:
         with open("/proc/stat") as handle:
             fields = [int(x) for x in handle.readline().split()[1:]]
     except (OSError, ValueError):
         return None
     # user nice system idle iowait irq softirq steal [guest guest_nice: inside user]
-    return (fields[7] if len(fields) > 7 else 0), sum(fields[:8])
+    fields = (fields + [0] * 8)[:8]
+    steal, idle = fields[7], fields[3] + fields[4]
+    mine = os.times()
+    ours = mine.user + mine.system + mine.children_user + mine.children_system
+    return Machine(steal, sum(fields) - idle - steal, sum(fields), ours)
 
 
-def steal_percent(before: tuple[int, int] | None, after: tuple[int, int] | None) -> float | None:
-    """The share of CPU time the hypervisor gave to others: high means noisy figures."""
-    if before is None or after is None or after[1] <= before[1]:
-        return None
-    return 100.0 * (after[0] - before[0]) / (after[1] - before[1])
+def noise(before: Machine | None, after: Machine | None) -> dict[str, float | None]:
+    """While a benchmark ran: `steal_pct`, the CPU time the hypervisor gave to other
+    guests, and `others_pct`, the CPU time other processes on this machine used (its
+    other users), each as a share of all CPUs' time. High means noisy figures.
+
+    Our own time counts every process the benchmark started and waited for (the
+    emulator, child processes), so it is exact only between steps, when none runs."""
+    if before is None or after is None or after.total <= before.total:
+        return {"steal_pct": None, "others_pct": None}
+    total = after.total - before.total
+    ours = (after.ours - before.ours) * _HZ
+    others = max(0.0, after.busy - before.busy - ours)
+    return {
+        "steal_pct": 100.0 * (after.steal - before.steal) / total,
+        "others_pct": 100.0 * others / total,
+    }
+
+
+_HZ = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+async def wait_quiet(limit_pct: float, patience: float) -> float | None:
+    """Wait, up to `patience` seconds, for a second in which other processes used at
+    most `limit_pct` percent of the CPUs; the last second's share (None off Linux)."""
+    deadline = time.monotonic() + patience
+    while True:
+        before = machine_now()
+        await asyncio.sleep(1.0)
+        share = noise(before, machine_now())["others_pct"]
+        if share is None or share <= limit_pct or time.monotonic() >= deadline:
+            return share

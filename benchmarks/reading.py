@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
-import json
 import statistics
-import sys
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import aiohttp
 
-from .common import ROOT, alternate, client, raw_headers, server, timed
+from .common import alternate, alternate_many, client, raw_headers, server, timed
 
 # --- 1. overhead per request ------------------------------------------------------
 
@@ -40,6 +38,7 @@ async def bench_overhead(rounds: int, n: int) -> dict[str, Any]:
                 sdk_times.append(await timed(ours))
     ratios = [s / r for s, r in zip(sdk_times, raw_times, strict=True)]
     return {
+        "rounds": rounds,
         "raw_us": statistics.median(raw_times) / n * 1e6,
         "sdk_us": statistics.median(sdk_times) / n * 1e6,
         "ratio": statistics.median(ratios),
@@ -50,51 +49,59 @@ async def bench_overhead(rounds: int, n: int) -> dict[str, Any]:
 
 
 async def bench_streaming(runs: int, total: int) -> dict[str, Any]:
-    async with server(seed=total) as base_url, client(base_url) as sdk:
-        async with aiohttp.ClientSession() as session:
-            headers = await raw_headers(session, base_url)
+    """`total` webhooks at latency 0, 100 a page (the emulator's largest), each item
+    touched: the raw aiohttp loop (one page after another, JSON to dicts) against
+    the default `list()` (pages fetched ahead once `count` is known) and
+    `list(concurrency=1)` (one page ahead). Rounds rotate the order; medians."""
+    async with (
+        server(seed=total) as base_url,
+        client(base_url) as sdk,
+        aiohttp.ClientSession() as session,
+    ):
+        headers = await raw_headers(session, base_url)
 
-            async def raw() -> None:
-                page, seen = 1, 0
-                while True:
-                    async with session.get(
-                        f"{base_url}/webhooks/",
-                        params={"page": page, "limit": 100},
-                        headers=headers,
-                    ) as resp:
-                        body = await resp.json()
-                    for item in body["results"]:
-                        seen += 1
-                        _ = item["id"]
-                    if body["next"] is None:
-                        break
-                    page += 1
-                assert seen == total
+        async def raw() -> None:
+            page, seen = 1, 0
+            while True:
+                async with session.get(
+                    f"{base_url}/webhooks/",
+                    params={"page": page, "limit": 100},
+                    headers=headers,
+                ) as resp:
+                    body = await resp.json()
+                for item in body["results"]:
+                    seen += 1
+                    _ = item["id"]
+                if body["next"] is None:
+                    break
+                page += 1
+            assert seen == total
 
-            async def ours() -> None:
+        def ours(**options: Any) -> Callable[[], Awaitable[None]]:
+            async def run() -> None:
                 seen = 0
-                async for hook in sdk.webhooks.list(limit=100):
+                async for hook in sdk.webhooks.list(limit=100, **options):
                     seen += 1
                     _ = hook.id
                 assert seen == total
 
-            t_raw, t_sdk = await alternate(runs, raw, ours)
-        memory = {}
-        for count in (total // 10, total):
-            child = await asyncio.create_subprocess_exec(
-                *(sys.executable, "-m", "benchmarks.memory", base_url, str(count)),
-                cwd=ROOT,
-                stdout=asyncio.subprocess.PIPE,
-            )
-            out, _ = await child.communicate()
-            assert child.returncode == 0
-            memory[count] = json.loads(out)["rss_growth_kib"]
+            return run
+
+        candidates = {"raw": raw, "sdk": ours(), "sequential": ours(concurrency=1)}
+        for candidate in candidates.values():
+            await candidate()  # warm up: connections, first-use imports
+        t = await alternate_many(runs, candidates)
     return {
         "items": total,
-        "raw_per_s": total / t_raw,
-        "sdk_per_s": total / t_sdk,
-        "ratio": t_raw / t_sdk,
-        "rss_growth_kib": memory,
+        "raw_per_s": total / t["raw"].wall,
+        "sdk_per_s": total / t["sdk"].wall,
+        "sequential_per_s": total / t["sequential"].wall,
+        "ratio": t["raw"].wall / t["sdk"].wall,
+        "sequential_ratio": t["raw"].wall / t["sequential"].wall,
+        # client CPU per item, which the server's pace does not hide
+        "raw_cpu_us": t["raw"].cpu / total * 1e6,
+        "sdk_cpu_us": t["sdk"].cpu / total * 1e6,
+        "sequential_cpu_us": t["sequential"].cpu / total * 1e6,
     }
 
 
@@ -105,7 +112,9 @@ async def bench_concurrent_pages(runs: int, pages: int) -> dict[str, Any]:
     async with server(seed=pages * 50, latency=0.05) as base_url, client(base_url) as sdk:
 
         async def sequential() -> None:
-            assert len([h async for h in sdk.webhooks.list(limit=50, prefetch=False)]) == pages * 50
+            # strictly one request at a time: no page fetched ahead
+            listing = sdk.webhooks.list(limit=50, concurrency=1, prefetch=False)
+            assert len([h async for h in listing]) == pages * 50
 
         async def concurrent() -> None:
             assert len([h async for h in sdk.webhooks.list(limit=50, concurrency=8)]) == pages * 50

@@ -21,7 +21,15 @@ async def serve(args: argparse.Namespace) -> None:
         rate = (int(count), float(period))
     customers = [f"C{i}" for i in range(1, args.customers + 1)]
     async with EWHEmulator(
-        customers=customers, latency=args.latency, rate_limit=rate, max_limit=args.max_limit
+        customers=customers,
+        latency=args.latency,
+        rate_limit=rate,
+        max_limit=args.max_limit,
+        # The shape of the vendor document's examples, pinned so that a change of the
+        # emulator's defaults never changes what the benchmarks parse: id, url, group,
+        # action, customer (no `topic`, no timestamps).
+        topic_style="none",
+        timestamps=False,
     ) as emu:
         for i in range(args.seed):
             emu.state.add_webhook(

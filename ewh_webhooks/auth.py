@@ -84,6 +84,12 @@ class TokenManager:
     def _valid(self, state: _TokenState | None) -> bool:
         return state is not None and self._clock() < state.renew_at
 
+    def valid_token(self) -> str | None:
+        """The token if it needs no renewal now, else None: lets the request loop
+        skip awaiting `token()` on nearly every request."""
+        state = self._state
+        return state.token if state is not None and self._valid(state) else None
+
     async def token(self) -> str:
         state = self._state
         if state is not None and self._valid(state):

@@ -205,7 +205,12 @@ class RequestLoop:
             )
 
         while True:
-            token = await self.auth.token() if authenticated else None
+            token = None
+            if authenticated:
+                # The valid token without awaiting a coroutine: the usual case, cheaper.
+                token = self.auth.valid_token()
+                if token is None:
+                    token = await self.auth.token()
             headers = request_headers(
                 self._base_headers,
                 request_id=request_id,
@@ -253,15 +258,16 @@ class RequestLoop:
                     raise
             else:
                 status = response.status
-                log.debug(
-                    "%s %s -> %d in %.1f ms (attempt %d, request %s)",
-                    method,
-                    path,
-                    status,
-                    (rt.clock() - sent_at) * 1000,
-                    retries + 1,
-                    request_id,
-                )
+                if log.isEnabledFor(logging.DEBUG):  # its arguments cost more than this check
+                    log.debug(
+                        "%s %s -> %d in %.1f ms (attempt %d, request %s)",
+                        method,
+                        path,
+                        status,
+                        (rt.clock() - sent_at) * 1000,
+                        retries + 1,
+                        request_id,
+                    )
                 if 200 <= status < 300 or (status == 404 and method == "DELETE" and maybe_applied):
                     # A DELETE that may have been applied by an earlier attempt: 404 now
                     # means it was, not that it failed.
