@@ -19,7 +19,9 @@ def loads(data: bytes | str) -> Any:
     """Parse JSON; every failure is a `ValueError` (deep nesting included, which the
     standard library reports as RecursionError)."""
     try:
-        return json.loads(data)
+        # Decoded here: JSON on the wire is UTF-8 (RFC 8259), so the standard library's
+        # guessing of UTF-16 and UTF-32 is work for nothing on every response.
+        return json.loads(data.decode("utf-8") if isinstance(data, bytes) else data)
     except RecursionError:
         raise ValueError("JSON nested too deeply") from None
 

@@ -8,6 +8,7 @@ holding this loop plus the customer, retry policy and timeout of a call.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import os
 from collections.abc import Coroutine, Mapping, Sequence
@@ -107,6 +108,10 @@ class RequestLoop:
             wall_clock=runtime.wall_clock,
             on_renewal=self._on_renewal if self.hooks else None,
         )
+        # Request ids: 64 random bits per client, then a counter. As unique as a uuid4
+        # across clients, and cheaper per request than asking the OS for randomness.
+        self._id_prefix = os.urandom(8).hex()
+        self._id_counter = itertools.count()
         self._tasks: set[asyncio.Task[Any]] = set()
         self._base_headers = {
             "Accept": "application/json",
@@ -179,7 +184,7 @@ class RequestLoop:
             url, path = build_url(self.base_url, path, params)
         route = route or path.partition("?")[0]
         body = None if json_body is None else _encode(json_body, method, path)
-        request_id = os.urandom(16).hex()  # as unique as a uuid4, a tenth of the cost
+        request_id = f"{self._id_prefix}{next(self._id_counter):016x}"
         started = rt.clock()
         retries = 0
         reauthenticated = False
@@ -220,7 +225,6 @@ class RequestLoop:
                 extra=extra_headers,
             )
             attempt_timeout = _within_deadline(timeout, retry, rt.clock() - started)
-            sent_at = rt.clock()
             try:
                 async with self.gate.slot():
                     sent_at = rt.clock()

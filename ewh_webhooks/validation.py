@@ -139,8 +139,14 @@ def check_secret(secret: object, *, name: str = "hash_secret") -> str:
     return secret
 
 
+# A UUID, or any id of letters, digits and dashes: nothing to quote (the common case).
+_PLAIN_ID = re.compile(r"[A-Za-z0-9_-]+")
+
+
 def webhook_path(webhook_id: object) -> str:
     """`/webhooks/{id}/` with the id checked and quoted, so it can never change the path."""
+    if type(webhook_id) is str and _PLAIN_ID.fullmatch(webhook_id):
+        return f"/webhooks/{webhook_id}/"
     webhook_id = check_non_empty_str(webhook_id, "webhook id")
     if "/" in webhook_id or webhook_id in (".", ".."):
         raise InvalidArgumentError(f"webhook id {webhook_id!r} is not a valid id")
