@@ -12,7 +12,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-__all__ = ["dumps", "loads"]
+from .errors import InvalidArgumentError
+
+__all__ = ["dumps", "encode_body", "loads"]
 
 
 def loads(data: bytes | str) -> Any:
@@ -28,3 +30,14 @@ def loads(data: bytes | str) -> Any:
 
 def dumps(obj: Any) -> bytes:
     return json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def encode_body(obj: Any, what: str) -> bytes:
+    """A request body, or `InvalidArgumentError` naming the call `what` (never the
+    value: it may hold a secret) when it cannot be written, e.g. a lone surrogate."""
+    try:
+        return dumps(obj)
+    except (TypeError, ValueError) as exc:
+        raise InvalidArgumentError(
+            f"{what}: the body cannot be written as JSON ({type(exc).__name__})"
+        ) from None

@@ -14,9 +14,10 @@ from .config import DEFAULT_BASE_URL, Timeout, resolve_base_url
 from .context import RequestContext
 from .errors import ClientClosedError, InvalidArgumentError
 from .limits import RateLimiter
+from .login import Credentials
 from .observe import Hook
 from .redaction import redact_url
-from .request_loop import Credentials, RequestLoop
+from .request_loop import RequestLoop
 from .resources.webhooks import Webhooks
 from .retry import RetryPolicy
 from .runtime import Runtime

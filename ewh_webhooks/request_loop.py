@@ -16,48 +16,40 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import aiohttp
-import attrs
 
-from . import _json
+from ._json import encode_body
 from .auth import TokenManager
 from .config import Timeout, is_loopback_host
-from .converter import structure
 from .errors import (
     APIConnectionError,
     ClientClosedError,
-    InvalidArgumentError,
-    ResponseValidationError,
 )
 from .limits import RateLimiter, RequestGate
-from .models import Tokens
+from .login import Credentials, LoginCalls
 from .observe import Hook, Hooks, RateLimitPause, RequestAttempt, TokenRenewal
-from .retry import RetryDecision, RetryPolicy, backoff_wait, decide_retry, parse_retry_after
+from .retry import (
+    RetryDecision,
+    RetryPolicy,
+    attempt_timeout_within,
+    backoff_wait,
+    decide_retry,
+    parse_retry_after,
+)
 from .runtime import Runtime
 from .sansio import (
     Response,
     build_url,
-    decode_json,
     error_from_response,
     request_headers,
     user_agent,
 )
 from .transport import AiohttpTransport
 
-__all__ = ["LOGIN_PATH", "REFRESH_PATH", "Credentials", "RequestLoop"]
+__all__ = ["RequestLoop"]
 
 log = logging.getLogger("ewh_webhooks")
 
 T = TypeVar("T")
-
-LOGIN_PATH = "/wms/auth/login/"
-REFRESH_PATH = "/wms/auth/refresh/"
-
-
-@attrs.frozen(slots=True, kw_only=True)
-class Credentials:
-    username: str
-    password: str = attrs.field(repr=False)
-    wms_code: str
 
 
 class RequestLoop:
@@ -82,12 +74,8 @@ class RequestLoop:
         self.base_url = base_url
         # Plain-http webhook URLs are allowed on loopback only when we talk to loopback.
         self.loopback = is_loopback_host(urlsplit(base_url).hostname)
-        # Login and refresh follow the settings of the client that made this loop.
-        self._auth_retry = auth_retry
-        self._auth_timeout = auth_timeout
         self.runtime = runtime
         self.credentials = credentials
-        self._default_customer = default_customer
         self.hooks = Hooks(hooks)
         self.transport = AiohttpTransport(
             session,
@@ -101,9 +89,16 @@ class RequestLoop:
             clock=runtime.clock,
             sleep=runtime.sleep,
         )
+        calls = LoginCalls(
+            self.request,
+            credentials=credentials,
+            default_customer=default_customer,
+            retry=auth_retry,
+            timeout=auth_timeout,
+        )
         self.auth = TokenManager(
-            login=self._login,
-            refresh=self._refresh,
+            login=calls.login,
+            refresh=calls.refresh,
             clock=runtime.clock,
             wall_clock=runtime.wall_clock,
             on_renewal=self._on_renewal if self.hooks else None,
@@ -122,34 +117,6 @@ class RequestLoop:
     @property
     def closed(self) -> bool:
         return self.transport.closed
-
-    async def _login(self) -> Tokens:
-        body = {"username": self.credentials.username, "password": self.credentials.password}
-        return await self._auth_call(LOGIN_PATH, body, customer=None)
-
-    async def _refresh(self, refresh_token: str) -> Tokens:
-        return await self._auth_call(
-            REFRESH_PATH, {"refresh_token": refresh_token}, customer=self._default_customer
-        )
-
-    async def _auth_call(self, path: str, body: dict[str, str], customer: str | None) -> Tokens:
-        response = await self.request(
-            "POST",
-            path,
-            customer=customer,
-            json_body=body,
-            authenticated=False,
-            retry=self._auth_retry,
-            timeout=self._auth_timeout,
-        )
-        tokens = structure(decode_json(response), Tokens, what=f"POST {path} response")
-        if not _header_safe(tokens.token):
-            # It goes into the Authorization header of every request: refuse it here,
-            # where the message can say what is wrong (never what the token is).
-            raise ResponseValidationError(
-                f"POST {path} returned a token that cannot be sent in a header"
-            )
-        return tokens
 
     def _on_renewal(self, kind: str, elapsed: float, error: BaseException | None) -> None:
         self.hooks.emit(
@@ -183,7 +150,7 @@ class RequestLoop:
         if url is None:
             url, path = build_url(self.base_url, path, params)
         route = route or path.partition("?")[0]
-        body = None if json_body is None else _encode(json_body, method, path)
+        body = None if json_body is None else encode_body(json_body, f"{method} {path}")
         request_id = f"{self._id_prefix}{next(self._id_counter):016x}"
         started = rt.clock()
         retries = 0
@@ -224,7 +191,7 @@ class RequestLoop:
                 has_body=body is not None,
                 extra=extra_headers,
             )
-            attempt_timeout = _within_deadline(timeout, retry, rt.clock() - started)
+            attempt_timeout = attempt_timeout_within(timeout, retry, rt.clock() - started)
             try:
                 async with self.gate.slot():
                     sent_at = rt.clock()
@@ -343,27 +310,3 @@ class RequestLoop:
         await self.transport.aclose()
         await self.gate.aclose()
         await self.hooks.aclose()
-
-
-def _header_safe(value: str) -> bool:
-    return value.isprintable() and value.isascii() and bool(value)
-
-
-def _encode(json_body: Any, method: str, path: str) -> bytes:
-    try:
-        return _json.dumps(json_body)
-    except (TypeError, ValueError) as exc:  # e.g. a lone surrogate in a string
-        # The value is never echoed: it may hold a secret.
-        raise InvalidArgumentError(
-            f"{method} {path}: the body cannot be written as JSON ({type(exc).__name__})"
-        ) from None
-
-
-def _within_deadline(timeout: Timeout, retry: RetryPolicy, elapsed: float) -> Timeout:
-    """Shorten an attempt's total timeout so it cannot outlive the call's deadline."""
-    if retry.deadline is None:
-        return timeout
-    remaining = max(retry.deadline - elapsed, 0.001)
-    if timeout.total is not None and timeout.total <= remaining:
-        return timeout
-    return attrs.evolve(timeout, total=remaining)

@@ -14,6 +14,7 @@ from typing import Any
 
 import attrs
 
+from .config import Timeout
 from .errors import InvalidArgumentError
 from .sansio import IDEMPOTENT_METHODS
 from .validation import check_seconds
@@ -21,6 +22,7 @@ from .validation import check_seconds
 __all__ = [
     "RetryDecision",
     "RetryPolicy",
+    "attempt_timeout_within",
     "backoff_delay",
     "backoff_wait",
     "decide_retry",
@@ -117,6 +119,17 @@ def parse_retry_after(value: str | None, *, now: float) -> float | None:
     except (TypeError, ValueError, IndexError, OverflowError):  # absurd dates included
         return None
     return max(0.0, seconds) if math.isfinite(seconds) else None
+
+
+def attempt_timeout_within(timeout: Timeout, policy: RetryPolicy, elapsed: float) -> Timeout:
+    """An attempt's timeout, its total shortened so that it cannot outlive the call's
+    `deadline` (`elapsed` seconds of which have passed)."""
+    if policy.deadline is None:
+        return timeout
+    remaining = max(policy.deadline - elapsed, 0.001)
+    if timeout.total is not None and timeout.total <= remaining:
+        return timeout
+    return attrs.evolve(timeout, total=remaining)
 
 
 def backoff_wait(delay: float, paused_for: float) -> float:

@@ -16,6 +16,7 @@ from .redaction import redact_url
 __all__ = [
     "check_bool",
     "conforms",
+    "is_header_safe",
     "check_extra_headers",
     "check_non_empty_str",
     "check_optional_str",
@@ -56,6 +57,11 @@ def conforms(obj: object, protocol: type) -> bool:
     looks members up statically), a wrapper that forwards through `__getattr__` counts.
     """
     return all(hasattr(obj, name) for name in vars(protocol) if not name.startswith("_"))
+
+
+def is_header_safe(value: str) -> bool:
+    """Whether `value` can go in an HTTP header as it is: printable ASCII, not empty."""
+    return bool(value) and value.isascii() and value.isprintable()
 
 
 def check_bool(value: object, name: str) -> bool:

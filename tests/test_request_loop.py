@@ -18,8 +18,7 @@ from ewh_webhooks import (
     Timeout,
 )
 from ewh_webhooks.observe import ClientEvent, RateLimitPause, RequestAttempt, TokenRenewal
-from ewh_webhooks.request_loop import _within_deadline
-from ewh_webhooks.retry import backoff_wait
+from ewh_webhooks.retry import attempt_timeout_within, backoff_wait
 from ewh_webhooks.runtime import Runtime
 from ewh_webhooks.testing import EWHEmulator
 
@@ -43,12 +42,12 @@ def test_an_attempt_never_outlives_the_calls_deadline(
     timeout: Timeout, deadline: float | None, elapsed: float, expected_total: float
 ) -> None:
     policy = RetryPolicy(deadline=deadline)
-    assert _within_deadline(timeout, policy, elapsed).total == pytest.approx(expected_total)
+    assert attempt_timeout_within(timeout, policy, elapsed).total == pytest.approx(expected_total)
 
 
 def test_deadline_shortening_keeps_the_connect_and_read_limits() -> None:
     timeout = Timeout(total=30, connect=3, read=10)
-    shortened = _within_deadline(timeout, RetryPolicy(deadline=5), 0.0)
+    shortened = attempt_timeout_within(timeout, RetryPolicy(deadline=5), 0.0)
     assert (shortened.total, shortened.connect, shortened.read) == (5, 3, 10)
 
 
