@@ -1,8 +1,8 @@
 """JSON for the API's request and response bodies, in one place.
 
-The standard library, on purpose: orjson was measured as a drop-in here and made each
-request slower end to end on an AVX-512 server CPU, although it wins a tight loop
-(BENCHMARKS.md, row 7). Bodies are written compact and as UTF-8, so a string that is
+The standard library, on purpose: orjson, measured as a drop-in, wins a tight loop
+but made each request slower end to end on an Intel Xeon and about 2 % faster on an
+AMD EPYC (BENCHMARKS.md, row 7): not worth a dependency more. Bodies are written compact and as UTF-8, so a string that is
 not valid Unicode (a lone surrogate) fails before sending instead of being stored
 as an escape no UTF-8 reader accepts.
 """
