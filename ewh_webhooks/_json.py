@@ -2,9 +2,9 @@
 
 The standard library, on purpose: orjson, measured as a drop-in, wins a tight loop
 but made each request slower end to end on an Intel Xeon and about 2 % faster on an
-AMD EPYC (BENCHMARKS.md, row 7): not worth a dependency more. Bodies are written compact and as UTF-8, so a string that is
-not valid Unicode (a lone surrogate) fails before sending instead of being stored
-as an escape no UTF-8 reader accepts.
+AMD EPYC (BENCHMARKS.md, row 7): not worth a dependency more. Bodies are written
+compact and as UTF-8, so a string that is not valid Unicode (a lone surrogate) fails
+before sending instead of being stored as an escape no UTF-8 reader accepts.
 """
 
 from __future__ import annotations
