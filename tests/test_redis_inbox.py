@@ -16,8 +16,7 @@ from ewh_webhooks import RedisInbox, Router, WebhookReceiver
 from ewh_webhooks import redis as ewh_redis
 from ewh_webhooks.errors import EWHError, InvalidArgumentError
 from ewh_webhooks.inbox import ClaimedDelivery, Delivery, Inbox, InboxStats
-from ewh_webhooks.redis import RedisStoreError
-from ewh_webhooks.redis import inbox as redis_inbox
+from ewh_webhooks.redis import RedisStoreError, inbox_upkeep
 
 from .inbox_contract import LEASE, InboxContract, MakeInbox, delivery, ids
 from .receiver_helpers import SECRET, envelope, serve, signed
@@ -313,7 +312,7 @@ async def test_purge_forgets_handled_records_and_their_dedup_keys(
 async def test_purge_deletes_consumers_left_idle_by_gone_workers_but_none_with_leases(
     make: Callable[..., RedisInbox], raw: aioredis.Redis, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(redis_inbox, "CONSUMER_MAX_IDLE", 0.1)
+    monkeypatch.setattr(inbox_upkeep, "CONSUMER_MAX_IDLE", 0.1)
     inbox = make()
     for i in "abc":
         await inbox.put(delivery(i))

@@ -34,7 +34,6 @@ from ..errors import InvalidArgumentError
 from ..inbox.protocol import ClaimedDelivery, DeadLetter, Delivery, InboxStats
 from ..validation import check_positive_int, check_seconds
 from . import inbox_scripts as scripts
-from . import inbox_upkeep_scripts as upkeep
 from .connection import RedisStoreError, redact_url
 from .inbox_io import InboxRedis
 from .inbox_layout import (
@@ -45,15 +44,14 @@ from .inbox_layout import (
     check_name,
     claimed_fields,
     claimed_token,
-    dead_letter_from_fields,
     delivery_fields,
     delivery_from_fields,
     encode_error,
     encode_text,
     field_map,
-    id_set,
     to_ms,
 )
+from .inbox_upkeep import InboxUpkeep
 
 __all__ = ["DEFAULT_DEDUP_TTL", "RedisInbox"]
 
@@ -69,13 +67,8 @@ DEFAULT_TIMEOUT = 5.0
 # reads of claims waiting for deliveries; beyond it, callers wait for one (as with
 # redis-py's BlockingConnectionPool) rather than fail.
 DEFAULT_MAX_CONNECTIONS = 50
-# A consumer (one per worker process) idle this long with nothing pending is gone:
-# live workers read at least every second.
-CONSUMER_MAX_IDLE = 3600.0
 # Due retries moved back to the stream per claim: bounds the work of one script call.
 _PROMOTE_BATCH = 100
-# Entries per round trip when listing dead letters or purging.
-_BATCH = 500
 
 
 class RedisInbox:
@@ -110,6 +103,7 @@ class RedisInbox:
             timeout=check_seconds(timeout, "timeout"),
             max_connections=_check_connections(max_connections),
         )
+        self._upkeep = InboxUpkeep(self._redis, self._keys, self._lease)
 
     def __repr__(self) -> str:
         return (
@@ -269,38 +263,16 @@ class RedisInbox:
 
     async def stats(self) -> InboxStats:
         """Deliveries by state; a lease that ran out counts as ready."""
-        k = self._keys
-        ready, leased, handled, dead = await self._redis.run(
-            upkeep.STATS, [k.stream, k.delayed, k.dead, k.handled], [GROUP, to_ms(self._lease)]
-        )
-        return InboxStats(ready=ready, leased=leased, handled=handled, dead=dead)
+        return await self._upkeep.stats()
 
     async def dead_letters(self, *, limit: int = 100) -> list[DeadLetter]:
         """The oldest dead letters first, with their last error and attempts."""
-        check_positive_int(limit, "limit")
-        entries = await self._redis.xrange(self._keys.dead, "-", limit)
-        return [dead_letter_from_fields(field_map(fields)) for _, fields in entries]
+        return await self._upkeep.dead_letters(limit=limit)
 
     async def replay_dead(self, delivery_ids: Iterable[str] | None = None) -> int:
         """Move dead letters (all, or those ids) back to be handled, attempts reset;
         return how many."""
-        wanted = None if delivery_ids is None else id_set(delivery_ids)
-        replayed, start = 0, "-"
-        while True:
-            entries = await self._redis.xrange(self._keys.dead, start, _BATCH)
-            if not entries:
-                return replayed
-            chosen = [
-                entry_id
-                for entry_id, fields in entries
-                if wanted is None
-                or field_map(fields).get(b"id", b"").decode("utf-8", "surrogatepass") in wanted
-            ]
-            if chosen:
-                replayed += await self._redis.run(
-                    upkeep.REPLAY, [self._keys.dead, self._keys.stream], chosen
-                )
-            start = "(" + entries[-1][0].decode()
+        return await self._upkeep.replay_dead(delivery_ids)
 
     async def purge(self, *, older_than: float) -> int:
         """Forget handled deliveries finished more than `older_than` seconds ago (Redis
@@ -308,20 +280,7 @@ class RedisInbox:
         handled, so this frees little; handled records older than `dedup_ttl` go by
         themselves. Also deletes the group's consumers left behind by worker processes
         gone for longer (at least an hour) with nothing pending."""
-        age = to_ms(check_seconds(older_than, "older_than", allow_zero=True))
-        await self._redis.run(
-            upkeep.PRUNE_CONSUMERS,
-            [self._keys.stream],
-            [GROUP, max(age, to_ms(CONSUMER_MAX_IDLE))],
-        )
-        purged = 0
-        while True:
-            n: int = await self._redis.run(
-                upkeep.PURGE, [self._keys.handled], [self._keys.seen_prefix, age, _BATCH]
-            )
-            purged += n
-            if n < _BATCH:
-                return purged
+        return await self._upkeep.purge(older_than=older_than)
 
     async def aclose(self) -> None:
         """Close the connections; they reopen if the inbox is used again."""
