@@ -3,6 +3,8 @@ or a caller sends, they answer with a value or one of our errors, within bounds.
 
 from __future__ import annotations
 
+import contextlib
+import json
 import math
 import time
 import types
@@ -14,12 +16,18 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ewh_webhooks import APIError, EWHError, ResponseValidationError, RetryPolicy
-from ewh_webhooks.converter import converter, structure_webhook
-from ewh_webhooks.models import RawPage, Webhook
+from ewh_webhooks.converter import (
+    converter,
+    structure,
+    structure_items,
+    structure_raw_page,
+    structure_webhook,
+)
+from ewh_webhooks.models import RawPage, Tokens, Webhook
 from ewh_webhooks.pagination import PageRef, next_page, same_origin
 from ewh_webhooks.redaction import redact_text, redact_url
 from ewh_webhooks.retry import RETRY_STATUSES, decide_retry, parse_retry_after
-from ewh_webhooks.sansio import Response, error_from_response
+from ewh_webhooks.sansio import Response, decode_json, error_from_response
 
 BASE = "https://api.test"
 FAST = settings(max_examples=150, suppress_health_check=[HealthCheck.too_slow], deadline=None)
@@ -29,6 +37,23 @@ json_scalars = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=F
 timestamps = st.datetimes(
     min_value=datetime(1970, 1, 2), max_value=datetime(2100, 1, 1), timezones=st.just(UTC)
 ).map(lambda d: d.isoformat())
+
+json_values = st.recursive(
+    json_scalars,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(text, inner, max_size=4),
+    max_leaves=20,
+)
+# Bodies a server might really send: JSON of any shape, including the right keys.
+json_bodies = st.one_of(
+    json_values,
+    st.fixed_dictionaries(
+        {"results": st.lists(json_values, max_size=4)},
+        optional={"count": json_values, "next": json_values},
+    ),
+    st.fixed_dictionaries(
+        {"token": json_values}, optional={"exp": json_values, "iat": json_values}
+    ),
+).map(lambda value: json.dumps(value).encode())
 
 webhook_objects = st.fixed_dictionaries(
     {"id": text, "url": text, "group": text, "action": text},
@@ -191,3 +216,21 @@ def test_redacted_urls_never_show_the_password(user: str, password: str) -> None
 def test_redacting_any_text_never_raises(value: str) -> None:
     assert isinstance(redact_text(value), str)
     assert isinstance(redact_url(value), str)
+
+
+@settings(max_examples=150, deadline=None)
+@given(body=st.binary(max_size=2048) | json_bodies, status=st.sampled_from([200, 201, 204]))
+def test_any_success_body_of_any_endpoint_is_a_value_or_our_error(body: bytes, status: int) -> None:
+    # Every way a 2xx answer is read: one webhook (get, create, update), a page of the
+    # listing (its envelope, then its items), the tokens of a login or refresh.
+    response = Response(status=status, headers={}, body=body, method="GET", path="/webhooks/")
+    readers = (
+        lambda data: structure_webhook(data, what="t"),
+        lambda data: structure_items(structure_raw_page(data, what="t").items, what="t"),
+        lambda data: structure(data, Tokens, what="t"),
+    )
+    for read in readers:
+        started = time.process_time()
+        with contextlib.suppress(EWHError):  # anything else fails the test
+            read(decode_json(response))
+        assert time.process_time() - started < 0.2
