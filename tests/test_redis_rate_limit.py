@@ -360,3 +360,42 @@ async def test_a_closed_limiter_reconnects_when_used_again(redis_url: str) -> No
         assert await client.zcard("c:ended") == 4  # two logins, two GETs: all through Redis
     finally:
         await client.aclose()
+
+
+async def test_an_acquire_cancelled_after_its_grant_gives_the_place_back(redis_url: str) -> None:
+    async with RedisRateLimit(redis_url, 1, 0.2, key="cancel") as limit:
+        await limit.release(await limit.acquire())  # connected, the window warm
+        await asyncio.sleep(0.25)
+        for turns in range(1, 9):  # cancelled at every point of its way, reply included
+            task = asyncio.create_task(limit.acquire())
+            for _ in range(turns):
+                await asyncio.sleep(0)
+            task.cancel()
+            results = await asyncio.gather(task, return_exceptions=True)
+            if not isinstance(results[0], asyncio.CancelledError):
+                await limit.release(results[0])
+            started = time.monotonic()
+            # A place lost until the lease (60 s) would block this for a minute.
+            token = await asyncio.wait_for(limit.acquire(), 2)
+            assert time.monotonic() - started < 1.0
+            await limit.release(token)
+            await asyncio.sleep(0.25)  # the window empty again: the next one is granted
+        client = aioredis.from_url(redis_url)
+        try:
+            assert await client.zcard("cancel:flight") == 0
+        finally:
+            await client.aclose()
+
+
+@pytest.mark.parametrize(
+    "url", ["redis:////:pw-SECRET@127.0.0.1:1/0", "redis://:pw-SECRET@127.0.0.1:1/0"]
+)
+async def test_a_password_never_shows_whatever_the_url_looks_like(url: str) -> None:
+    from ewh_webhooks.redis import RedisDedupStore, RedisInbox, RedisStoreError
+
+    shown = [repr(RedisRateLimit(url, 5)), repr(RedisInbox(url)), repr(RedisDedupStore(url))]
+    with pytest.raises(RedisStoreError) as caught:
+        await RedisDedupStore(url, timeout=0.2).claim("x")
+    shown.append(str(caught.value))
+    for text in shown:
+        assert "pw-SECRET" not in text, text

@@ -6,15 +6,17 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import re
 from collections.abc import Sequence
 from typing import Any
-from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 import redis.asyncio as aioredis
 from redis.asyncio.connection import parse_url
 from redis.exceptions import NoScriptError, RedisError
 
 from ..errors import EWHError, InvalidArgumentError
+from ..redaction import redact_text, redact_url
 
 __all__ = [
     "REDIS_ERRORS",
@@ -36,30 +38,6 @@ class RedisStoreError(EWHError):
 
 
 _SCHEMES = frozenset({"redis", "rediss", "unix"})
-
-
-def redact_url(url: str) -> str:
-    """`redis://user:secret@host:6379/0` -> `redis://user:***@host:6379/0`; a
-    `?password=` in the query (redis-py reads it too) is hidden the same way."""
-    try:
-        parts = urlsplit(url)
-        port = parts.port
-    except ValueError:
-        return "<invalid URL>"
-    if parts.password is not None:
-        user = parts.username or ""
-        host = parts.hostname or ""
-        if ":" in host:
-            host = f"[{host}]"
-        if port is not None:
-            host += f":{port}"
-        parts = parts._replace(netloc=f"{user}:***@{host}")
-    if parts.query:
-        query = parse_qsl(parts.query, keep_blank_values=True)
-        if any(name == "password" for name, _ in query):
-            hidden = [(name, "***" if name == "password" else value) for name, value in query]
-            parts = parts._replace(query=urlencode(hidden, safe="*"))
-    return urlunsplit(parts)
 
 
 def check_redis_url(url: object) -> str:
@@ -123,6 +101,7 @@ class RedisConnection:
         text = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
         for password in _passwords(self.url):
             text = text.replace(password, "***")
+        text = redact_text(text)
         return f"Redis at {redact_url(self.url)} failed ({text})"
 
     async def aclose(self) -> None:
@@ -138,5 +117,7 @@ def _passwords(url: str) -> list[str]:
     except ValueError:
         return []
     found += [value for name, value in parse_qsl(parts.query) if name == "password"]
+    # What a lenient parser reads as a password where urlsplit sees none (`redis:////:pw@h`).
+    found += re.findall(r"//[^/?#@\s]*?:([^/?#@\s]*)@", url)
     # redis-py decodes %-escapes in the userinfo: hide both spellings.
     return sorted({v for p in found if p for v in (p, unquote(p))}, key=len, reverse=True)

@@ -172,18 +172,24 @@ class RedisRateLimit:
                         self._keys,
                         [self.max_requests, self._window_us, member, self._lease_us, self._poll_us],
                     )
+                    if wait_us <= 0:
+                        self._answered()
+                        # Log the grant in the local window too, so that if Redis fails
+                        # the local limit goes on from this process's recent requests
+                        # rather than with a fresh burst on top of them. It waits at most
+                        # the jitter of a round trip (this process's requests are a
+                        # subset of everyone's); it never holds a pause (see `pause`), or
+                        # a grant made before a pause would go out after it.
+                        return _Token(member, await self._local.acquire())
                 except REDIS_ERRORS as exc:
                     self._failed(exc)
                     continue
+                except BaseException:
+                    # Cancelled once the script may have granted a place: give it back
+                    # now, or every process on the key would lose it until its lease.
+                    await asyncio.shield(self._end(member))
+                    raise
                 self._answered()
-                if wait_us <= 0:
-                    # Log the grant in the local window too, so that if Redis fails the
-                    # local limit goes on from this process's recent requests rather
-                    # than with a fresh burst on top of them. It waits at most the
-                    # jitter of a round trip (this process's requests are a subset of
-                    # everyone's); it never holds a pause (see `pause`), or a grant
-                    # made before a pause would go out after it.
-                    return _Token(member, await self._local.acquire())
                 await self._sleep(wait_us / 1_000_000)
 
     async def release(self, token: object) -> None:
@@ -192,12 +198,15 @@ class RedisRateLimit:
         if not isinstance(token, _Token):
             return
         await self._local.release(token.local)
-        if token.member is None or not self._outage.use_redis(self._clock()):
-            return  # granted locally, or Redis is out: its flight ends with its lease
+        if token.member is not None:
+            await self._end(token.member)
+
+    async def _end(self, member: str) -> None:
+        """Move `member` from the flights to the ends (nothing if it never flew)."""
+        if not self._outage.use_redis(self._clock()):
+            return  # Redis is out: the flight ends with its lease
         try:
-            await RELEASE_SCRIPT(
-                self._redis.client(), self._keys[:2], [token.member, self._window_us]
-            )
+            await RELEASE_SCRIPT(self._redis.client(), self._keys[:2], [member, self._window_us])
         except REDIS_ERRORS as exc:
             self._failed(exc)
         else:
