@@ -41,6 +41,7 @@ _EXPORTS: dict[str, str] = {
     "RateLimitError": "errors",
     "ResponseValidationError": "errors",
     "ServerError": "errors",
+    "StoreError": "errors",
     "WebhookEvent": "events",
     "parse_event": "events",
     "ClaimedDelivery": "inbox.protocol",
@@ -121,6 +122,7 @@ __all__ = [
     "Router",
     "SQLiteInbox",
     "ServerError",
+    "StoreError",
     "SyncAction",
     "SyncError",
     "SyncItemResult",
@@ -164,6 +166,7 @@ if TYPE_CHECKING:
         RateLimitError,
         ResponseValidationError,
         ServerError,
+        StoreError,
     )
     from .events import WebhookEvent, parse_event
     from .inbox.protocol import ClaimedDelivery, DeadLetter, Delivery, Inbox, InboxStats

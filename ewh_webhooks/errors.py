@@ -25,6 +25,7 @@ __all__ = [
     "RateLimitError",
     "ResponseValidationError",
     "ServerError",
+    "StoreError",
 ]
 
 
@@ -38,6 +39,12 @@ class InvalidArgumentError(EWHError, ValueError):
 
 class ClientClosedError(EWHError, RuntimeError):
     """The client (or the client it shares a session with) has been closed."""
+
+
+class StoreError(EWHError):
+    """A store (an inbox, a dedup store) could not do its work: its database or server
+    is unreachable, locked past its timeout, or refused the write. Nothing was stored;
+    a receiver answers 503 on it, so the sender delivers again."""
 
 
 class InvalidSignatureError(EWHError):

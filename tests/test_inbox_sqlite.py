@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 
-from ewh_webhooks import EWHError, InvalidArgumentError
+from ewh_webhooks import EWHError, InvalidArgumentError, StoreError
 from ewh_webhooks.inbox import Delivery, Inbox
 from ewh_webhooks.inbox.sqlite import SQLiteInbox
 from ewh_webhooks.inbox.sqlite_writer import SQLiteWriter
@@ -93,8 +93,9 @@ async def test_an_operation_that_fails_fails_only_its_own_caller(tmp_path: Path)
         count = await writer.submit(lambda c: c.execute("SELECT COUNT(*) FROM t").fetchone()[0])
     finally:
         await writer.stop()
-    assert [type(r).__name__ for r in results].count("IntegrityError") == 1
-    assert isinstance(results[5], sqlite3.IntegrityError)
+    assert [type(r).__name__ for r in results].count("StoreError") == 1
+    assert isinstance(results[5], StoreError)  # ours, from the database's own error
+    assert isinstance(results[5].__cause__, sqlite3.IntegrityError)
     assert count == 9
 
 
@@ -238,3 +239,27 @@ async def test_a_put_in_this_process_wakes_a_waiting_claim_at_once(tmp_path: Pat
             assert [c.delivery.delivery_id for c in await waiting] == ["a"]
     finally:
         await inbox.aclose()
+
+
+async def test_a_file_locked_by_another_process_fails_a_batch_once_not_once_per_put(
+    tmp_path: Path,
+) -> None:
+    inbox = SQLiteInbox(tmp_path / "busy.sqlite3", busy_timeout=0.3)
+    await inbox.stats()  # the file exists
+    other = inbox.connect()
+    other.execute("BEGIN IMMEDIATE")  # another process holds the write lock
+    try:
+        started = asyncio.get_running_loop().time()
+        results = await asyncio.gather(
+            *(inbox.put(delivery(f"d{i}")) for i in range(20)), return_exceptions=True
+        )
+        elapsed = asyncio.get_running_loop().time() - started
+    finally:
+        other.rollback()
+        other.close()
+    # Each caller got our error, after about one busy timeout (not 21 of them: 6.3 s).
+    assert all(isinstance(r, StoreError) for r in results), results
+    assert "database is locked" in str(results[0])
+    assert elapsed < 2.0
+    assert await inbox.put(delivery("after")) is True  # the lock gone, it works again
+    await inbox.aclose()

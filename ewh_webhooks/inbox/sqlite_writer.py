@@ -8,8 +8,10 @@ goes into the next transaction, so the disk's fsync rate never caps how many
 deliveries per second are acknowledged, and the event loop never waits on SQLite.
 
 If an operation raises, the batch is rolled back and its operations run again one
-transaction each, so the error reaches only its own caller. If a commit fails, its
-callers get the error: nothing of theirs was stored, so nothing was acknowledged.
+transaction each, so the error reaches only its own caller. If the transaction cannot
+begin (another process holds the file past the busy timeout) or commit, every caller
+of the batch gets the error at once, as a `StoreError`: nothing of theirs was stored,
+so nothing was acknowledged, and no one waits a busy timeout per operation.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ import sqlite3
 import threading
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar
+
+from ..errors import StoreError
 
 __all__ = ["Operation", "SQLiteWriter"]
 
@@ -127,13 +131,20 @@ def _run_batch(
     failure is that caller's alone (rare: the statements fail only on bad input)."""
     try:
         connection.execute("BEGIN IMMEDIATE")
+    except Exception as exc:  # busy past the timeout: nothing ran, for anyone
+        return [(job, None, exc) for job in batch]
+    try:
         values = [job.operation(connection) for job in batch]
-        connection.execute("COMMIT")
-    except Exception as exc:  # BEGIN (busy past the timeout), an operation, COMMIT (I/O)
+    except Exception as exc:  # one operation's trouble: find whose
         _rollback(connection)
         if len(batch) == 1:
             return [(batch[0], None, exc)]
         return [result for job in batch for result in _run_batch(connection, [job])]
+    try:
+        connection.execute("COMMIT")
+    except Exception as exc:  # the disk refused it: nothing was stored, for anyone
+        _rollback(connection)
+        return [(job, None, exc) for job in batch]
     return [(job, value, None) for job, value in zip(batch, values, strict=True)]
 
 
@@ -167,6 +178,10 @@ def _resolve_all(results: list[tuple[_Job[Any], Any, BaseException | None]]) -> 
 def _resolve(future: asyncio.Future[Any], value: Any, error: BaseException | None) -> None:
     if future.done():  # the caller was cancelled; the operation ran anyway
         return
+    if isinstance(error, sqlite3.Error):
+        store_error = StoreError(f"the inbox database failed: {type(error).__name__}: {error}")
+        store_error.__cause__ = error
+        error = store_error
     if error is not None:
         future.set_exception(error)
     else:

@@ -15,7 +15,7 @@ import redis.asyncio as aioredis
 from redis.asyncio.connection import parse_url
 from redis.exceptions import NoScriptError, RedisError
 
-from ..errors import EWHError, InvalidArgumentError
+from ..errors import InvalidArgumentError, StoreError
 from ..redaction import redact_text, redact_url
 
 __all__ = [
@@ -32,7 +32,7 @@ __all__ = [
 REDIS_ERRORS: tuple[type[BaseException], ...] = (RedisError, OSError, TimeoutError)
 
 
-class RedisStoreError(EWHError):
+class RedisStoreError(StoreError):
     """A Redis-backed store could not do its work: Redis unreachable, too slow, or it
     refused the command. A receiver answers 503 on it, so the sender delivers again."""
 
