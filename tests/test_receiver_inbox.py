@@ -171,7 +171,7 @@ async def test_an_inbox_that_cannot_be_opened_fails_the_app_at_startup(tmp_path:
     inbox = SQLiteInbox(tmp_path / "missing-dir" / "events.sqlite3")
     receiver = WebhookReceiver(secret=SECRET, router=Router(), inbox=inbox)
     runner = web.AppRunner(receiver.app("/hooks"))
-    with pytest.raises(EWHError, match="cannot be used: .*unable to open database file"):
+    with pytest.raises(EWHError, match=r"cannot be used: .*unable to open database file"):
         await runner.setup()
     await runner.cleanup()
     await inbox.aclose()
