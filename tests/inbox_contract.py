@@ -33,6 +33,7 @@ from typing import Protocol
 import pytest
 import pytest_asyncio
 
+from ewh_webhooks import InvalidArgumentError
 from ewh_webhooks.inbox import ClaimedDelivery, DeadLetter, Delivery, Inbox, InboxStats
 
 __all__ = [
@@ -353,6 +354,41 @@ class InboxContract:
         assert [d.delivery.delivery_id for d in await inbox.dead_letters()] == ["a", "c"]
         [claimed] = await inbox.claim("w", limit=5)
         assert (claimed.delivery.delivery_id, claimed.attempt) == ("b", 1)
+
+    async def test_replay_dead_refuses_one_string_for_a_collection_of_ids(
+        self, inbox: Inbox
+    ) -> None:
+        await put_all(inbox, "a", "b", "c", "abc")
+        for claimed in await inbox.claim("w", limit=4):
+            await inbox.fail(claimed, error="boom")
+        with pytest.raises(InvalidArgumentError, match="not one string"):
+            await inbox.replay_dead("abc")  # not the ids "a", "b" and "c"
+        assert len(await inbox.dead_letters()) == 4
+
+    @pytest.mark.parametrize(
+        ("changes", "message"),
+        [
+            ({"delivery_id": ""}, "non-empty string delivery_id"),
+            ({"delivery_id": 5}, "non-empty string delivery_id"),
+            ({"body": "text"}, "raw bytes"),
+            ({"headers": {"X-Webhook-Id": 1}}, "map str to str"),
+        ],
+    )
+    async def test_put_refuses_a_delivery_it_could_not_store_faithfully(
+        self, inbox: Inbox, changes: dict[str, object], message: str
+    ) -> None:
+        fields: dict[str, object] = {
+            "delivery_id": "d",
+            "body": b"{}",
+            "headers": {},
+            "received_at": 1.0,
+        }
+        fields.update(changes)
+        with pytest.raises(InvalidArgumentError, match=message):
+            await inbox.put(Delivery(**fields))  # type: ignore[arg-type]
+        with pytest.raises(InvalidArgumentError, match="takes a Delivery"):
+            await inbox.put(fields)  # type: ignore[arg-type]
+        assert (await inbox.stats()).total == 0
 
     async def test_purge_deletes_handled_deliveries_older_than_the_retention(
         self, inbox: Inbox, contract_clock: ContractClock

@@ -16,7 +16,17 @@ from typing import Protocol, runtime_checkable
 
 import attrs
 
-__all__ = ["ClaimedDelivery", "DeadLetter", "Delivery", "Inbox", "InboxStats"]
+from ..errors import InvalidArgumentError
+
+__all__ = [
+    "ClaimedDelivery",
+    "DeadLetter",
+    "Delivery",
+    "Inbox",
+    "InboxStats",
+    "check_delivery",
+    "check_delivery_ids",
+]
 
 
 @attrs.frozen(slots=True, kw_only=True)
@@ -135,3 +145,29 @@ class Inbox(Protocol):
     async def aclose(self) -> None:
         """Release connections or threads; the next call opens them again."""
         ...
+
+
+def check_delivery(delivery: object) -> Delivery:
+    """What every backend's `put` checks before storing anything."""
+    if not isinstance(delivery, Delivery):
+        raise InvalidArgumentError("put() takes a Delivery")
+    if not isinstance(delivery.delivery_id, str) or not delivery.delivery_id:
+        # An empty id would be every later empty id's "duplicate": never stored.
+        raise InvalidArgumentError("a delivery needs a non-empty string delivery_id")
+    if not isinstance(delivery.body, bytes | bytearray | memoryview):
+        raise InvalidArgumentError("a delivery's body must be the raw bytes received")
+    headers = delivery.headers
+    if not all(isinstance(k, str) and isinstance(v, str) for k, v in headers.items()):
+        raise InvalidArgumentError("a delivery's headers must map str to str")
+    return delivery
+
+
+def check_delivery_ids(delivery_ids: Iterable[str]) -> set[str]:
+    """The ids `replay_dead` was given: a collection of strings, never one string
+    (whose characters would be taken for ids)."""
+    if isinstance(delivery_ids, str | bytes):
+        raise InvalidArgumentError("delivery_ids must be a collection of ids, not one string")
+    ids = set(delivery_ids)
+    if not all(isinstance(i, str) for i in ids):
+        raise InvalidArgumentError("delivery_ids must be strings")
+    return ids

@@ -38,7 +38,14 @@ from typing import TypeVar
 from ..errors import InvalidArgumentError
 from ..validation import check_positive_int, check_seconds
 from . import sqlite_schema as sql
-from .protocol import ClaimedDelivery, DeadLetter, Delivery, InboxStats
+from .protocol import (
+    ClaimedDelivery,
+    DeadLetter,
+    Delivery,
+    InboxStats,
+    check_delivery,
+    check_delivery_ids,
+)
 from .sqlite_writer import SQLiteWriter
 
 __all__ = ["SQLiteInbox"]
@@ -46,18 +53,6 @@ __all__ = ["SQLiteInbox"]
 T = TypeVar("T")
 
 _SYNCHRONOUS = ("FULL", "EXTRA", "NORMAL")
-
-
-def _check_delivery(delivery: object) -> None:
-    if not isinstance(delivery, Delivery):
-        raise InvalidArgumentError("put() takes a Delivery")
-    if not isinstance(delivery.delivery_id, str) or not delivery.delivery_id:
-        raise InvalidArgumentError("a delivery needs a non-empty string delivery_id")
-    if not isinstance(delivery.body, bytes | bytearray | memoryview):
-        raise InvalidArgumentError("a delivery's body must be the raw bytes received")
-    headers = delivery.headers
-    if not all(isinstance(k, str) and isinstance(v, str) for k, v in headers.items()):
-        raise InvalidArgumentError("a delivery's headers must map str to str")
 
 
 class SQLiteInbox:
@@ -127,7 +122,7 @@ class SQLiteInbox:
     async def put(self, delivery: Delivery) -> bool:
         """Store `delivery` and its dedup key in one transaction, committed before it
         returns; False if its id was stored already (a redelivery)."""
-        _check_delivery(delivery)
+        check_delivery(delivery)
         stored = await self._run(partial(sql.put, delivery=delivery, now=self._clock()))
         if stored:
             self._wake_waiters()
@@ -203,9 +198,7 @@ class SQLiteInbox:
     async def replay_dead(self, delivery_ids: Iterable[str] | None = None) -> int:
         """Hand dead letters (all, or these ids) back to the workers, attempts reset;
         return how many."""
-        ids = None if delivery_ids is None else list(delivery_ids)
-        if ids is not None and not all(isinstance(i, str) for i in ids):
-            raise InvalidArgumentError("replay_dead() takes delivery ids as strings")
+        ids = None if delivery_ids is None else sorted(check_delivery_ids(delivery_ids))
         replayed = await self._run(partial(sql.replay_dead, delivery_ids=ids, now=self._clock()))
         if replayed:
             self._wake_waiters()

@@ -31,7 +31,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from ..errors import InvalidArgumentError
-from ..inbox.protocol import ClaimedDelivery, DeadLetter, Delivery, InboxStats
+from ..inbox.protocol import ClaimedDelivery, DeadLetter, Delivery, InboxStats, check_delivery
 from ..validation import check_positive_int, check_seconds
 from . import inbox_scripts as scripts
 from .connection import RedisStoreError, redact_url
@@ -119,8 +119,7 @@ class RedisInbox:
         """Store the delivery and its dedup key in one Lua script (SET NX + XADD); True if
         new, False for a redelivery. Returns after Redis applied it (with AOF
         `appendfsync always`, after the fsync)."""
-        if not isinstance(delivery, Delivery):
-            raise InvalidArgumentError(f"expected a Delivery, not {type(delivery).__name__}")
+        check_delivery(delivery)
         stored = await self._redis.run(
             scripts.PUT,
             [self._keys.seen(delivery.delivery_id), self._keys.stream],

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import attrs
@@ -40,7 +40,6 @@ __all__ = [
     "encode_error",
     "encode_text",
     "field_map",
-    "id_set",
     "to_ms",
 ]
 
@@ -239,12 +238,3 @@ def check_name(what: str, name: object) -> None:
         except UnicodeEncodeError:
             pass
     raise InvalidArgumentError(f"{what} must be a non-empty UTF-8 name, not {name!r}")
-
-
-def id_set(delivery_ids: Iterable[str]) -> set[str]:
-    if isinstance(delivery_ids, str):
-        raise InvalidArgumentError("delivery_ids must be a collection of ids, not one string")
-    ids = set(delivery_ids)
-    if not all(isinstance(i, str) for i in ids):
-        raise InvalidArgumentError("delivery_ids must be strings")
-    return ids

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from ..inbox.protocol import DeadLetter, InboxStats
+from ..inbox.protocol import DeadLetter, InboxStats, check_delivery_ids
 from ..validation import check_positive_int, check_seconds
 from . import inbox_upkeep_scripts as upkeep
 from .inbox_io import InboxRedis
-from .inbox_layout import GROUP, InboxKeys, dead_letter_from_fields, field_map, id_set, to_ms
+from .inbox_layout import GROUP, InboxKeys, dead_letter_from_fields, field_map, to_ms
 
 __all__ = ["CONSUMER_MAX_IDLE", "InboxUpkeep"]
 
@@ -45,7 +45,7 @@ class InboxUpkeep:
     async def replay_dead(self, delivery_ids: Iterable[str] | None = None) -> int:
         """Move dead letters (all, or those ids) back to be handled, attempts reset;
         return how many."""
-        wanted = None if delivery_ids is None else id_set(delivery_ids)
+        wanted = None if delivery_ids is None else check_delivery_ids(delivery_ids)
         replayed, start = 0, "-"
         while True:
             entries = await self._redis.xrange(self._keys.dead, start, _BATCH)
