@@ -405,3 +405,64 @@ async def test_stop_before_run_makes_run_return_at_once_and_run_can_start_again(
     await put(inbox, ["evt-1"])
     async with Running(w):
         await until(lambda: seen == ["evt-1"])
+
+
+async def test_a_claim_that_returns_after_stop_is_given_back_unstarted(
+    inbox: SQLiteInbox,
+) -> None:
+    router = Router()
+    ran: list[str | None] = []
+
+    @router.on("*")
+    async def handle(event: WebhookEvent) -> None:
+        ran.append(event.delivery_id)
+
+    one = worker(inbox, router, poll_interval=1.0)  # waits in claim() for up to 1 s
+    task = asyncio.create_task(one.run())
+    await asyncio.sleep(0.1)
+    one.stop()  # while it waits in claim()
+    await put(inbox, ["late"])  # that claim now returns it
+    await asyncio.wait_for(task, 5)
+    assert ran == []
+    stats = await inbox.stats()
+    assert (stats.ready, stats.leased) == (1, 0)  # back in the inbox, no attempt spent
+    [claimed] = await inbox.claim("other")
+    assert claimed.attempt == 1
+
+
+async def test_workers_sharing_an_inbox_leave_it_open_for_each_other(
+    inbox: SQLiteInbox,
+) -> None:
+    closed: list[bool] = []
+    original = inbox.aclose
+
+    async def counting_aclose() -> None:
+        closed.append(True)
+        await original()
+
+    inbox.aclose = counting_aclose  # type: ignore[method-assign]
+    alone = worker(inbox, Router())
+    shared = worker(inbox, Router(), close_inbox=False)
+    for one in (shared, alone):
+        one.stop()
+        await one.run()  # stop() before run(): returns at once
+    assert closed == [True]  # the worker on its own closed it; the shared one did not
+
+
+async def test_an_event_from_the_inbox_has_the_senders_id_or_none(inbox: SQLiteInbox) -> None:
+    router = Router()
+    seen: list[str | None] = []
+
+    @router.on("*")
+    async def handle(event: WebhookEvent) -> None:
+        seen.append(event.delivery_id)
+
+    anonymous = stored("no-id-made-up-by-the-receiver")
+    anonymous = Delivery(
+        delivery_id=anonymous.delivery_id, body=anonymous.body, headers={}, received_at=1.0
+    )
+    await inbox.put(anonymous)
+    await put(inbox, ["evt-1"])
+    async with Running(worker(inbox, router)):
+        await until(lambda: len(seen) == 2)
+    assert sorted(seen, key=str) == [None, "evt-1"]

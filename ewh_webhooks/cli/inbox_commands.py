@@ -22,7 +22,7 @@ import signal
 import sys
 from typing import TYPE_CHECKING, Any
 
-from ..errors import EWHError, InvalidArgumentError
+from ..errors import InvalidArgumentError
 from .commands import secret_from_env
 from .errors import CommandError
 from .parser import Subcommands, add_command, count, port, seconds
@@ -166,12 +166,9 @@ def _open(args: argparse.Namespace) -> Inbox:
 
 async def _check_inbox(inbox: Inbox) -> None:
     """Fail now, in one line, if the store cannot be reached or opened."""
-    try:
-        await inbox.dead_letters(limit=1)
-    except EWHError:
-        raise
-    except Exception as exc:
-        raise CommandError(f"cannot use the inbox {inbox!r}: {exc}") from None
+    from ..inbox.protocol import probe_inbox
+
+    await probe_inbox(inbox)
 
 
 def _router(spec: str) -> Any:

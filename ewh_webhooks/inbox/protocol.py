@@ -16,7 +16,7 @@ from typing import Protocol, runtime_checkable
 
 import attrs
 
-from ..errors import InvalidArgumentError
+from ..errors import InvalidArgumentError, StoreError
 
 __all__ = [
     "ClaimedDelivery",
@@ -26,6 +26,7 @@ __all__ = [
     "InboxStats",
     "check_delivery",
     "check_delivery_ids",
+    "probe_inbox",
 ]
 
 
@@ -171,3 +172,14 @@ def check_delivery_ids(delivery_ids: Iterable[str]) -> set[str]:
     if not all(isinstance(i, str) for i in ids):
         raise InvalidArgumentError("delivery_ids must be strings")
     return ids
+
+
+async def probe_inbox(inbox: Inbox) -> None:
+    """Fail now, with our error naming the inbox, if its store cannot be reached or
+    opened (a receiver or a worker checks this at startup, not at the first delivery).
+    The inbox is closed again when it fails."""
+    try:
+        await inbox.dead_letters(limit=1)
+    except Exception as exc:
+        await inbox.aclose()
+        raise StoreError(f"the inbox {inbox!r} cannot be used: {exc}") from exc

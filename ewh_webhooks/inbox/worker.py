@@ -30,9 +30,15 @@ import socket
 from collections.abc import Callable
 
 from ..errors import EWHError, InvalidArgumentError, InvalidEventError
-from ..events import WebhookEvent, decode_envelope, structure_event
+from ..events import (
+    DELIVERY_ID_HEADER,
+    WebhookEvent,
+    decode_envelope,
+    get_header,
+    structure_event,
+)
 from ..routing import ErrorHook, Router, report_failures
-from ..validation import check_positive_int, check_seconds, conforms
+from ..validation import check_bool, check_positive_int, check_seconds, conforms
 from .backoff import Backoff, decide_failure
 from .protocol import ClaimedDelivery, Inbox
 
@@ -48,10 +54,14 @@ MAX_STORE_PAUSE = 30.0
 
 
 def event_from_claim(claimed: ClaimedDelivery) -> WebhookEvent:
-    """The `WebhookEvent` of a stored delivery, with its attempt number."""
+    """The `WebhookEvent` of a stored delivery, with its attempt number. Its
+    `delivery_id` is the sender's `X-Webhook-Id` (None when it sent none), as for an
+    event handled without an inbox, not the key the inbox made up to store it."""
     delivery = claimed.delivery
     return structure_event(
-        decode_envelope(delivery.body), delivery_id=delivery.delivery_id, attempt=claimed.attempt
+        decode_envelope(delivery.body),
+        delivery_id=get_header(delivery.headers, DELIVERY_ID_HEADER) or None,
+        attempt=claimed.attempt,
     )
 
 
@@ -79,6 +89,7 @@ class InboxWorker:
         poll_interval: float = 1.0,
         consumer: str | None = None,
         on_error: ErrorHook | None = None,
+        close_inbox: bool = True,
         random: Callable[[], float] = random.random,
     ) -> None:
         if not conforms(inbox, Inbox):
@@ -89,6 +100,9 @@ class InboxWorker:
             raise InvalidArgumentError("backoff must be a Backoff")
         self.inbox = inbox
         self.router = router
+        # Whether `run()` closes the inbox when it ends: yes for a worker on its own (the
+        # `asyncio.run(worker.run())` one-liner), no where others share the inbox.
+        self.close_inbox = check_bool(close_inbox, "close_inbox")
         self.concurrency = check_positive_int(concurrency, "concurrency")
         self.max_attempts = check_positive_int(max_attempts, "max_attempts")
         self.backoff = backoff if backoff is not None else Backoff()
@@ -124,7 +138,8 @@ class InboxWorker:
 
     async def run(self) -> None:
         """Handle deliveries until cancelled or `stop()`; then stop gracefully, and close
-        the inbox's connections (they reopen if the inbox is used again)."""
+        the inbox's connections unless `close_inbox=False` (they reopen if the inbox is
+        used again)."""
         if self._running:
             raise EWHError("this InboxWorker is already running")
         self._running = True
@@ -143,7 +158,8 @@ class InboxWorker:
                     await renewer
                 self._running = False
                 self._stop_requested = False
-                await self.inbox.aclose()
+                if self.close_inbox:
+                    await self.inbox.aclose()
 
     async def _claim_loop(self, stopping: asyncio.Event) -> None:
         pause = 0.0
@@ -167,6 +183,11 @@ class InboxWorker:
                     await asyncio.wait_for(stopping.wait(), pause)
                 continue
             pause = 0.0
+            if stopping.is_set():  # stopped while claiming: these were never started
+                for one in claimed:
+                    with contextlib.suppress(Exception):
+                        await self.inbox.release(one)
+                break
             for one in claimed:
                 task = asyncio.create_task(self._handle(one))
                 self._in_flight[task] = one

@@ -14,9 +14,9 @@ from typing import Any
 from aiohttp import web
 
 from ..dedup import DedupState, DedupStore, MemoryDedupStore, as_dedup_store
-from ..errors import EWHError, InvalidArgumentError, InvalidEventError, InvalidSignatureError
+from ..errors import InvalidArgumentError, InvalidEventError, InvalidSignatureError
 from ..events import DELIVERY_ID_HEADER, WebhookEvent, get_header, parse_event
-from ..inbox.protocol import Delivery, Inbox
+from ..inbox.protocol import Delivery, Inbox, probe_inbox
 from ..routing import Router
 from ..signature import SIGNATURE_HEADER, check_webhook_secret
 from ..validation import check_positive_int, check_seconds, conforms
@@ -272,15 +272,13 @@ class WebhookReceiver:
                 )
             await self.dedup.aclose()
             return
-        try:  # fail at startup, not at the first delivery, if the store cannot be opened
-            await inbox.dead_letters(limit=1)
-        except Exception as exc:
-            raise EWHError(f"the inbox {inbox!r} cannot be used: {exc}") from exc
+        await probe_inbox(inbox)  # fail at startup, not at the first delivery
         from ..inbox.worker import InboxWorker
 
         options: dict[str, Any] = {
             "on_error": self._on_error,
             "shutdown_timeout": self.shutdown_timeout,
+            "close_inbox": False,  # shared by the workers: this app closes it below
         }
         options.update(self.worker_options)
         tasks = [
