@@ -15,7 +15,7 @@ from enum import StrEnum
 from typing import Any, Protocol, runtime_checkable
 
 from .errors import InvalidArgumentError
-from .validation import conforms
+from .validation import check_positive_int, check_seconds, conforms
 
 __all__ = ["DedupState", "DedupStore", "MemoryDedupStore", "as_dedup_store"]
 
@@ -68,8 +68,9 @@ class MemoryDedupStore:
     ) -> None:
         # id -> (state, expiry), oldest first
         self._seen: OrderedDict[str, tuple[DedupState, float]] = OrderedDict()
-        self._max_size = max_size
-        self._ttl = ttl
+        # Checked now: a ttl of "1h" would fail every delivery, 0 or NaN dedup nothing.
+        self._max_size = check_positive_int(max_size, "MemoryDedupStore.max_size")
+        self._ttl = check_seconds(ttl, "MemoryDedupStore.ttl")
         self._clock = clock
 
     def _expire(self, now: float) -> None:

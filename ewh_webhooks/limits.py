@@ -125,9 +125,10 @@ class RateLimit:
         self._ended: deque[float] = deque(maxlen=max_requests)
         self._in_flight: set[_Grant] = set()
         self._pause_until = 0.0
-        # Made on first use, inside the running loop.
-        self._lock: asyncio.Lock | None = None
-        self._released: asyncio.Event | None = None
+        # Made in the loop that uses them, again in another (a second asyncio.run).
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._lock = asyncio.Lock()
+        self._released = asyncio.Event()
 
     def __repr__(self) -> str:
         return f"RateLimit({self.max_requests}, {self.period})"
@@ -139,9 +140,9 @@ class RateLimit:
 
     async def acquire(self) -> object:
         """Wait until one more request fits the window and no pause is in force."""
-        if self._lock is None:
-            self._lock, self._released = asyncio.Lock(), asyncio.Event()
-        assert self._released is not None
+        loop = asyncio.get_running_loop()
+        if self._loop is not loop:
+            self._loop, self._lock, self._released = loop, asyncio.Lock(), asyncio.Event()
         # One waiter at a time, in arrival order: the window decides for the head.
         async with self._lock:
             while True:
@@ -171,8 +172,7 @@ class RateLimit:
         if token in self._in_flight:
             self._in_flight.discard(token)
             self._ended.append(self._clock())
-            if self._released is not None:
-                self._released.set()
+            self._released.set()
 
     async def pause(self, seconds: float) -> None:
         """Hold every client sharing this limit for `seconds` (extends, never shortens)."""

@@ -108,7 +108,7 @@ def next_page(
             return PageRef(number, link, linked=True)
         log.warning(
             "ignoring a next link %r that is not on %s; going on by page number",
-            redact_url(page.next[:200]),
+            redact_url(page.next)[:200],
             base_url,
         )
         return PageRef(number, by_number(number))

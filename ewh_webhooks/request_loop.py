@@ -180,20 +180,25 @@ class RequestLoop:
             token = None
             if authenticated:
                 # The valid token without awaiting a coroutine: the usual case, cheaper.
-                token = self.auth.valid_token()
-                if token is None:
-                    token = await self.auth.token()
-            headers = request_headers(
-                self._base_headers,
-                request_id=request_id,
-                customer=customer,
-                token=token,
-                has_body=body is not None,
-                extra=extra_headers,
-            )
-            attempt_timeout = attempt_timeout_within(timeout, retry, rt.clock() - started)
+                # A renewal is awaited outside the gate: its login needs a slot too.
+                token = self.auth.valid_token() or await self.auth.token()
             try:
                 async with self.gate.slot():
+                    # Decided once the slot is ours: a wait in the gate (a pause, the
+                    # rate limit) may have used part of the deadline, or the token.
+                    if token is not None and self.auth.valid_token() != token:
+                        token = self.auth.valid_token()
+                        if token is None:
+                            continue  # it expired while we waited: renew outside the gate
+                    headers = request_headers(
+                        self._base_headers,
+                        request_id=request_id,
+                        customer=customer,
+                        token=token,
+                        has_body=body is not None,
+                        extra=extra_headers,
+                    )
+                    attempt_timeout = attempt_timeout_within(timeout, retry, rt.clock() - started)
                     sent_at = rt.clock()
                     response = await self.transport.send(
                         method,

@@ -204,7 +204,7 @@ def error_from_response(response: Response, *, retry_after: float | None = None)
         message += f": {detail}"
     location = response.headers.get("Location")
     if 300 <= status < 400 and location:
-        message += f" (redirect to {redact_url(_shorten(location))!r} not followed; check base_url)"
+        message += f" (redirect to {_shorten(redact_url(location))!r} not followed; check base_url)"
     cls = _STATUS_ERRORS.get(status) or (ServerError if status >= 500 else APIError)
     kwargs: dict[str, Any] = {
         "status": status,

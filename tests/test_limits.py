@@ -241,3 +241,20 @@ async def test_an_attempt_cancelled_while_paused_gives_its_slot_back() -> None:
     clock.now = 20.0
     async with one_slow.slot():  # the slot is free again
         pass
+
+
+def test_a_rate_limit_serves_one_event_loop_after_another() -> None:
+    limit = RateLimit(1, 0.05)
+
+    async def one() -> None:
+        token = await limit.acquire()
+        await asyncio.sleep(0.01)  # in flight: the other one waits for its end
+        await limit.release(token)
+
+    async def two_in_a_row() -> None:
+        # The second queues behind the first: the lock is contended, so it binds to the
+        # running loop (and the first, in flight, makes the second wait for its end).
+        await asyncio.gather(one(), one())
+
+    asyncio.run(two_in_a_row())
+    asyncio.run(two_in_a_row())  # a second loop: no "bound to a different event loop"

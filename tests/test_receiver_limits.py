@@ -186,3 +186,19 @@ async def test_a_receiver_app_can_be_mounted_with_setup_on_a_users_app() -> None
     app = web.Application()
     WebhookReceiver(secret=SECRET, router=Router()).setup(app, "/hooks")
     assert [r.method for r in app.router.routes()] == ["POST"]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"ttl": "1h"}, "ttl must be a finite number"),
+        ({"ttl": float("nan")}, "ttl must be a finite number"),
+        ({"ttl": 0}, "ttl must be a finite number"),
+        ({"max_size": 0}, "max_size must be an integer >= 1"),
+    ],
+)
+def test_a_memory_dedup_store_refuses_settings_that_would_dedup_nothing(
+    kwargs: dict[str, object], message: str
+) -> None:
+    with pytest.raises(InvalidArgumentError, match=message):
+        MemoryDedupStore(**kwargs)  # type: ignore[arg-type]

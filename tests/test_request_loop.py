@@ -356,3 +356,33 @@ async def test_closing_the_client_cancels_its_page_fetches_in_flight() -> None:
         await client.aclose()
         assert all(t.cancelled() for t in ahead)
         await listing.aclose()  # type: ignore[attr-defined]
+
+
+async def test_a_token_that_expires_while_waiting_in_the_gate_is_renewed_before_sending(
+    mock: aioresponses, fake_time: FakeTime
+) -> None:
+    mock.post(LOGIN, payload=tokens(1, lifetime=100))
+    mock.post(f"{BASE}/wms/auth/refresh/", payload=tokens(2, lifetime=3600))
+    mock.get(HOOK_URL, payload=HOOK, repeat=True)
+    async with make_client(runtime=fake_time.runtime()) as client:
+        await client.webhooks.get(HOOK["id"])  # logged in: tok1, renewed at 75 s
+        await client.context.loop.gate.pause(200.0)  # a 429 elsewhere holds every task
+        await client.webhooks.get(HOOK["id"])
+    first, second = calls(mock, "GET", HOOK_URL)
+    assert first.kwargs["headers"]["Authorization"] == "Bearer tok1"
+    assert second.kwargs["headers"]["Authorization"] == "Bearer tok2"  # not the stale one
+
+
+async def test_an_attempt_after_a_long_wait_in_the_gate_keeps_to_the_deadline(
+    mock: aioresponses, fake_time: FakeTime
+) -> None:
+    mock.post(LOGIN, payload=tokens(1))
+    mock.get(HOOK_URL, payload=HOOK, repeat=True)
+    policy = RetryPolicy(deadline=60.0)
+    async with make_client(runtime=fake_time.runtime(), retry=policy, timeout=30) as client:
+        await client.webhooks.get(HOOK["id"])
+        await client.context.loop.gate.pause(45.0)
+        await client.webhooks.get(HOOK["id"])
+    second = calls(mock, "GET", HOOK_URL)[1]
+    # 45 of the call's 60 s went in the gate: the attempt gets the 15 s left, not 30.
+    assert second.kwargs["timeout"].total == pytest.approx(15.0)

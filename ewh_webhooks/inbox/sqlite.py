@@ -106,13 +106,27 @@ class SQLiteInbox:
             self.path, timeout=self.busy_timeout, isolation_level=None, check_same_thread=False
         )
         try:
-            connection.execute("PRAGMA journal_mode = WAL")
+            self._enter_wal(connection)
             connection.execute(f"PRAGMA synchronous = {self.synchronous}")
             sql.create_schema(connection)
         except BaseException:
             connection.close()
             raise
         return connection
+
+    def _enter_wal(self, connection: sqlite3.Connection) -> None:
+        # Turning a new file to WAL needs it to itself, and SQLite answers "locked" at
+        # once rather than through the busy timeout when another connection opens it at
+        # the same moment: try again for as long as the busy timeout allows.
+        deadline = time.monotonic() + self.busy_timeout
+        while True:
+            try:
+                connection.execute("PRAGMA journal_mode = WAL")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() >= deadline:
+                    raise
+                time.sleep(0.005)
 
     async def _run(self, operation: Callable[[sqlite3.Connection], T]) -> T:
         if self._writer is None:
@@ -145,15 +159,7 @@ class SQLiteInbox:
             waiter = asyncio.get_running_loop().create_future()
             self._waiters.add(waiter)
             try:
-                claimed = await self._run(
-                    partial(
-                        sql.claim,
-                        consumer=consumer,
-                        limit=limit,
-                        now=self._clock(),
-                        lease=self._lease,
-                    )
-                )
+                claimed = await self._claim_once(consumer, limit)
                 remaining = deadline - asyncio.get_running_loop().time()
                 if claimed or remaining <= 0:
                     return claimed
@@ -161,6 +167,22 @@ class SQLiteInbox:
                     await asyncio.wait_for(waiter, min(remaining, self.poll_interval))
             finally:
                 self._waiters.discard(waiter)
+
+    async def _claim_once(self, consumer: str, limit: int) -> list[ClaimedDelivery]:
+        operation = partial(
+            sql.claim, consumer=consumer, limit=limit, now=self._clock(), lease=self._lease
+        )
+        claiming = asyncio.ensure_future(self._run(operation))
+        try:
+            # Shielded: the claim commits in the writer thread whatever happens here,
+            # so a cancelled caller gives its leases back rather than leave them to
+            # run out (which would cost each delivery an attempt).
+            return await asyncio.shield(claiming)
+        except asyncio.CancelledError:
+            with contextlib.suppress(Exception):
+                for claimed in await claiming:
+                    await self.release(claimed)
+            raise
 
     async def ack(self, claimed: ClaimedDelivery) -> None:
         """Mark the delivery handled: never handed out again (kept until purged)."""

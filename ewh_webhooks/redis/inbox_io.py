@@ -121,6 +121,7 @@ class InboxRedis:
                 except BaseException:  # cancelled (the loop is closing): so are they
                     for *_, future in calls + state.queued:
                         future.cancel()
+                    state.queued = []  # never sent later for callers who are gone
                     raise
                 for (*_, future), result in zip(calls, results, strict=True):
                     if future.done():  # its caller was cancelled meanwhile
