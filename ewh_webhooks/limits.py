@@ -20,13 +20,12 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
-import math
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Protocol, runtime_checkable
 
-from .errors import InvalidArgumentError
+from .validation import check_positive_int, check_seconds
 
 __all__ = ["RateLimit", "RateLimiter", "RequestGate", "window_wait"]
 
@@ -111,15 +110,9 @@ class RateLimit:
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
-        if isinstance(max_requests, bool) or not isinstance(max_requests, int) or max_requests < 1:
-            raise InvalidArgumentError(f"RateLimit.max_requests must be >= 1, got {max_requests!r}")
-        if not _finite_positive(period):
-            raise InvalidArgumentError(f"RateLimit.period must be a number > 0, got {period!r}")
-        if not (_finite_positive(margin) or margin == 0):
-            raise InvalidArgumentError(f"RateLimit.margin must be a number >= 0, got {margin!r}")
-        self.max_requests = max_requests
-        self.period = float(period)
-        self.margin = float(margin)
+        self.max_requests = check_positive_int(max_requests, "RateLimit.max_requests")
+        self.period = check_seconds(period, "RateLimit.period")
+        self.margin = check_seconds(margin, "RateLimit.margin", allow_zero=True)
         self._clock = clock
         self._sleep = sleep
         self._ended: deque[float] = deque(maxlen=max_requests)
@@ -211,15 +204,7 @@ class RequestGate:
         clock: Callable[[], float],
         sleep: Callable[[float], Awaitable[None]],
     ) -> None:
-        if (
-            isinstance(max_in_flight, bool)
-            or not isinstance(max_in_flight, int)
-            or max_in_flight < 1
-        ):
-            raise InvalidArgumentError(
-                f"max_in_flight must be an integer >= 1, got {max_in_flight!r}"
-            )
-        self.max_in_flight = max_in_flight
+        self.max_in_flight = check_positive_int(max_in_flight, "max_in_flight")
         self._semaphore = asyncio.Semaphore(max_in_flight)
         self.rate_limit = rate_limit
         self._clock = clock
@@ -273,12 +258,3 @@ class RequestGate:
         """Close the rate limiter's connections (it reopens them if used again)."""
         if self.rate_limit is not None:
             await self.rate_limit.aclose()
-
-
-def _finite_positive(value: object) -> bool:
-    return (
-        not isinstance(value, bool)
-        and isinstance(value, int | float)
-        and math.isfinite(value)
-        and value > 0
-    )

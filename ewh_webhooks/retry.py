@@ -15,9 +15,8 @@ from typing import Any
 import attrs
 
 from .config import Timeout
-from .errors import InvalidArgumentError
 from .sansio import IDEMPOTENT_METHODS
-from .validation import check_seconds
+from .validation import check_count, check_seconds
 
 __all__ = [
     "RetryDecision",
@@ -42,10 +41,7 @@ def _non_negative(_: object, attribute: attrs.Attribute[Any], value: Any) -> Non
 
 
 def _retries(_: object, attribute: attrs.Attribute[Any], value: Any) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise InvalidArgumentError(
-            f"RetryPolicy.max_retries must be an integer >= 0, got {value!r}"
-        )
+    check_count(value, "RetryPolicy.max_retries")
 
 
 def _deadline(_: object, attribute: attrs.Attribute[Any], value: Any) -> None:

@@ -15,6 +15,7 @@ from .redaction import redact_url
 
 __all__ = [
     "check_bool",
+    "check_count",
     "conforms",
     "is_header_safe",
     "check_extra_headers",
@@ -62,6 +63,13 @@ def conforms(obj: object, protocol: type) -> bool:
 def is_header_safe(value: str) -> bool:
     """Whether `value` can go in an HTTP header as it is: printable ASCII, not empty."""
     return bool(value) and value.isascii() and value.isprintable()
+
+
+def check_count(value: object, name: str) -> int:
+    """An integer >= 0 (not a bool)."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise InvalidArgumentError(f"{name} must be an integer >= 0, got {value!r}")
+    return value
 
 
 def check_bool(value: object, name: str) -> bool:

@@ -18,26 +18,44 @@ from .conftest import FakeTime
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        pytest.param({"max_requests": 0}, "RateLimit.max_requests must be >= 1, got 0", id="none"),
         pytest.param(
-            {"max_requests": True}, "RateLimit.max_requests must be >= 1, got True", id="bool"
+            {"max_requests": 0}, "RateLimit.max_requests must be an integer >= 1, got 0", id="none"
         ),
         pytest.param(
-            {"max_requests": 2.0}, "RateLimit.max_requests must be >= 1, got 2.0", id="float"
-        ),
-        pytest.param({"period": 0}, "RateLimit.period must be a number > 0, got 0", id="period-0"),
-        pytest.param(
-            {"period": math.inf}, "RateLimit.period must be a number > 0, got inf", id="period-inf"
+            {"max_requests": True},
+            "RateLimit.max_requests must be an integer >= 1, got True",
+            id="bool",
         ),
         pytest.param(
-            {"period": True}, "RateLimit.period must be a number > 0, got True", id="period-bool"
-        ),
-        pytest.param({"margin": -1}, "RateLimit.margin must be a number >= 0, got -1", id="margin"),
-        pytest.param(
-            {"margin": math.nan}, "RateLimit.margin must be a number >= 0, got nan", id="margin-nan"
+            {"max_requests": 2.0},
+            "RateLimit.max_requests must be an integer >= 1, got 2.0",
+            id="float",
         ),
         pytest.param(
-            {"margin": None}, "RateLimit.margin must be a number >= 0, got None", id="margin-none"
+            {"period": 0}, "RateLimit.period must be a finite number > 0, got 0", id="period-0"
+        ),
+        pytest.param(
+            {"period": math.inf},
+            "RateLimit.period must be a finite number > 0, got inf",
+            id="period-inf",
+        ),
+        pytest.param(
+            {"period": True},
+            "RateLimit.period must be a finite number > 0, got True",
+            id="period-bool",
+        ),
+        pytest.param(
+            {"margin": -1}, "RateLimit.margin must be a finite number >= 0, got -1", id="margin"
+        ),
+        pytest.param(
+            {"margin": math.nan},
+            "RateLimit.margin must be a finite number >= 0, got nan",
+            id="margin-nan",
+        ),
+        pytest.param(
+            {"margin": None},
+            "RateLimit.margin must be a finite number >= 0, got None",
+            id="margin-none",
         ),
     ],
 )

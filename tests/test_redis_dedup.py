@@ -117,9 +117,9 @@ async def test_redis_away_is_a_redis_store_error_without_the_password() -> None:
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"ttl": 0}, "ttl must be a number > 0"),
-        ({"ttl": float("inf")}, "ttl must be a number > 0"),
-        ({"timeout": -1}, "timeout must be a number > 0"),
+        ({"ttl": 0}, "ttl must be a finite number > 0"),
+        ({"ttl": float("inf")}, "ttl must be a finite number > 0"),
+        ({"timeout": -1}, "timeout must be a finite number > 0"),
         ({"key_prefix": None}, "key_prefix must be a string"),
     ],
 )

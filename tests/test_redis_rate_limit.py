@@ -208,8 +208,8 @@ async def test_while_redis_answers_its_pause_is_the_only_one(redis_url: str) -> 
     [
         ((0, 1.0), "max_requests must be an integer >= 1"),
         ((True, 1.0), "max_requests must be an integer >= 1"),
-        ((5, 0), "period must be a number > 0"),
-        ((5, float("nan")), "period must be a number > 0"),
+        ((5, 0), "period must be a finite number > 0"),
+        ((5, float("nan")), "period must be a finite number > 0"),
     ],
 )
 def test_bad_settings_are_refused(arguments: tuple[object, object], message: str) -> None:
@@ -221,9 +221,9 @@ def test_bad_settings_are_refused(arguments: tuple[object, object], message: str
     ("kwargs", "message"),
     [
         ({"key": ""}, "key must be a non-empty string"),
-        ({"margin": -1}, "margin must be a number >= 0"),
-        ({"recheck_after": 0}, "recheck_after must be a number > 0"),
-        ({"timeout": 0}, "timeout must be > 0"),
+        ({"margin": -1}, "margin must be a finite number >= 0"),
+        ({"recheck_after": 0}, "recheck_after must be a finite number > 0"),
+        ({"timeout": 0}, "timeout must be a finite number > 0"),
     ],
 )
 def test_bad_options_are_refused(kwargs: dict[str, object], message: str) -> None:

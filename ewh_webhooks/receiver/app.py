@@ -19,7 +19,7 @@ from ..events import DELIVERY_ID_HEADER, WebhookEvent, get_header, parse_event
 from ..inbox.protocol import Delivery, Inbox, probe_inbox
 from ..routing import Router
 from ..signature import SIGNATURE_HEADER, check_webhook_secret
-from ..validation import check_positive_int, check_seconds, conforms
+from ..validation import check_count, check_positive_int, check_seconds, conforms
 from .background import BackgroundHandling, ErrorHook
 from .http import RETRY_AFTER, BodyTooLarge, answer, read_body
 
@@ -36,18 +36,6 @@ DEFAULT_INLINE_TIMEOUT = 8.0
 DEFAULT_MAX_PENDING = 1000
 # What a stored delivery keeps of the request: enough to verify and parse it again.
 STORED_HEADERS = (SIGNATURE_HEADER, DELIVERY_ID_HEADER, "Content-Type")
-
-
-def __check_count(value: object, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise InvalidArgumentError(f"{name} must be an integer >= 0, got {value!r}")
-    return value
-
-
-def _check_count(value: object, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise InvalidArgumentError(f"{name} must be an integer >= 0, got {value!r}")
-    return value
 
 
 class WebhookReceiver:
@@ -93,14 +81,14 @@ class WebhookReceiver:
         self.max_body_size = check_positive_int(max_body_size, "max_body_size")
         self.mode = mode
         self.inline_timeout = check_seconds(inline_timeout, "inline_timeout")
-        self.workers = _check_count(workers, "workers")
+        self.workers = check_count(workers, "workers")
         self.worker_options = dict(worker_options or {})
         self.shutdown_timeout = check_seconds(shutdown_timeout, "shutdown_timeout", allow_zero=True)
         self._on_error = on_error
         self._background = BackgroundHandling(
             router,
             max_pending=check_positive_int(max_pending, "max_pending"),
-            max_failed=_check_count(max_failed, "max_failed"),
+            max_failed=check_count(max_failed, "max_failed"),
             on_error=on_error,
         )
 

@@ -20,6 +20,7 @@ from redis.backoff import NoBackoff
 
 from ..dedup import DEFAULT_PENDING_TTL, DedupState
 from ..errors import InvalidArgumentError
+from ..validation import check_seconds
 from .connection import REDIS_ERRORS, LuaScript, RedisConnection, RedisStoreError, redact_url
 
 __all__ = ["RedisDedupStore"]
@@ -61,8 +62,8 @@ class RedisDedupStore:
         *,
         timeout: float = DEFAULT_TIMEOUT,
     ) -> None:
-        _check_seconds("ttl", ttl)
-        _check_seconds("timeout", timeout)
+        check_seconds(ttl, "RedisDedupStore.ttl")
+        check_seconds(timeout, "RedisDedupStore.timeout")
         if not isinstance(key_prefix, str):
             raise InvalidArgumentError(
                 f"RedisDedupStore.key_prefix must be a string, got {key_prefix!r}"
@@ -95,7 +96,7 @@ class RedisDedupStore:
     ) -> DedupState:
         """Mark `delivery_id` pending unless it is known; say what it was before.
         Raises `RedisStoreError` if Redis fails (answer 503: the sender retries)."""
-        _check_seconds("pending_ttl", pending_ttl)
+        check_seconds(pending_ttl, "RedisDedupStore.pending_ttl")
         key = self.key(delivery_id)
 
         async def claim() -> list[object]:
@@ -140,13 +141,3 @@ class RedisDedupStore:
 
 def _ms(seconds: float) -> int:
     return max(1, math.ceil(seconds * 1000))
-
-
-def _check_seconds(name: str, value: object) -> None:
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, int | float)
-        or not math.isfinite(value)
-        or value <= 0
-    ):
-        raise InvalidArgumentError(f"RedisDedupStore.{name} must be a number > 0, got {value!r}")

@@ -50,6 +50,7 @@ from redis.backoff import NoBackoff
 
 from ..errors import InvalidArgumentError
 from ..limits import RateLimit
+from ..validation import check_positive_int, check_seconds
 from .connection import REDIS_ERRORS, RedisConnection, redact_url
 from .outage import Outage
 from .rate_scripts import PAUSE_SCRIPT, RELEASE_SCRIPT, WINDOW_SCRIPT
@@ -100,21 +101,15 @@ class RedisRateLimit:
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
-        if isinstance(max_requests, bool) or not isinstance(max_requests, int) or max_requests < 1:
-            raise InvalidArgumentError(
-                f"RedisRateLimit.max_requests must be an integer >= 1, got {max_requests!r}"
-            )
-        for name, value in (("period", period), ("recheck_after", recheck_after), ("lease", lease)):
-            if not _positive(value):
-                raise InvalidArgumentError(
-                    f"RedisRateLimit.{name} must be a number > 0, got {value!r}"
-                )
-        if not _positive(timeout):
-            raise InvalidArgumentError(f"RedisRateLimit.timeout must be > 0, got {timeout!r}")
-        if not (_positive(margin) or margin == 0):
-            raise InvalidArgumentError(
-                f"RedisRateLimit.margin must be a number >= 0, got {margin!r}"
-            )
+        check_positive_int(max_requests, "RedisRateLimit.max_requests")
+        for name, value in (
+            ("period", period),
+            ("recheck_after", recheck_after),
+            ("lease", lease),
+            ("timeout", timeout),
+        ):
+            check_seconds(value, f"RedisRateLimit.{name}")
+        check_seconds(margin, "RedisRateLimit.margin", allow_zero=True)
         if not isinstance(key, str) or not key:
             raise InvalidArgumentError(
                 f"RedisRateLimit.key must be a non-empty string, got {key!r}"
@@ -286,12 +281,3 @@ class _Token:
     def __init__(self, member: str | None, local: object) -> None:
         self.member = member
         self.local = local
-
-
-def _positive(value: object) -> bool:
-    return (
-        not isinstance(value, bool)
-        and isinstance(value, int | float)
-        and math.isfinite(value)
-        and value > 0
-    )
