@@ -25,6 +25,7 @@ __all__ = [
     "backoff_delay",
     "backoff_wait",
     "decide_retry",
+    "exponential_delay",
     "parse_retry_after",
 ]
 
@@ -84,14 +85,30 @@ class RetryDecision:
     reason: str = ""
 
 
+def exponential_delay(
+    *, initial: float, multiplier: float, maximum: float, jitter: float, step: int, rand: float
+) -> float:
+    """`initial * multiplier ** step`, at most `maximum`, shortened by up to `jitter` (a
+    share) at random: `rand` in [0, 1), 0 gives the full delay. The one backoff formula
+    of the SDK (requests here, deliveries in the inbox worker)."""
+    exponent = min(max(step, 0), 64)  # no overflow on absurd counts
+    base = min(maximum, initial * multiplier**exponent)
+    return base * (1.0 - min(jitter, 1.0) * rand)
+
+
 def backoff_delay(policy: RetryPolicy, retry_number: int, rand: float) -> float:
     """Delay before retry `retry_number` (0-based): capped exponential, jittered down.
 
     `rand` is a number in [0, 1); 0 gives the full delay.
     """
-    exponent = min(retry_number, 64)  # avoid overflow on absurd retry counts
-    base = min(policy.backoff_max, policy.backoff_initial * policy.backoff_multiplier**exponent)
-    return base * (1.0 - min(policy.jitter, 1.0) * rand)
+    return exponential_delay(
+        initial=policy.backoff_initial,
+        multiplier=policy.backoff_multiplier,
+        maximum=policy.backoff_max,
+        jitter=policy.jitter,
+        step=retry_number,
+        rand=rand,
+    )
 
 
 def parse_retry_after(value: str | None, *, now: float) -> float | None:

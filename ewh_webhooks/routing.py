@@ -16,7 +16,9 @@ __all__ = ["Callback", "ErrorHook", "Router", "import_router", "report_failures"
 
 log = logging.getLogger("ewh_webhooks.receiver")
 
-Callback = Callable[[WebhookEvent], Awaitable[None]]
+Callback = Callable[[WebhookEvent], Awaitable[None] | None]
+"""An async function of the event; a plain function works too (it runs in the event
+loop, so keep it quick)."""
 ErrorHook = Callable[[WebhookEvent, BaseException], Awaitable[None] | None]
 """`on_error(event, exc)`, called for each failed callback; may be a coroutine function."""
 CATCH_ALL = "*"
@@ -58,6 +60,8 @@ class Router:
             raise InvalidArgumentError(
                 f"topic must be 'group.action', 'group.*' or '*', got {topic!r}"
             )
+        if not callable(callback):
+            raise InvalidArgumentError(f"callback must be callable, got {callback!r}")
         self._callbacks.setdefault(topic, []).append(callback)
 
     def on(self, topic: str = CATCH_ALL) -> Callable[[Callback], Callback]:
@@ -84,7 +88,9 @@ class Router:
         failures: list[BaseException] = []
         for callback in self.callbacks_for(event):
             try:
-                await callback(event)
+                result = callback(event)
+                if inspect.isawaitable(result):
+                    await result
             except Exception as exc:
                 log.exception(
                     "webhook callback %s failed for %s (delivery %s)",

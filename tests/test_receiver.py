@@ -11,7 +11,16 @@ import pytest
 import pytest_asyncio
 from aiohttp import web
 
-from ewh_webhooks import EWHClient, MemoryDedupStore, Router, WebhookEvent, WebhookReceiver, sign
+from ewh_webhooks import (
+    EWHClient,
+    InvalidArgumentError,
+    MemoryDedupStore,
+    Router,
+    WebhookEvent,
+    WebhookReceiver,
+    parse_event,
+    sign,
+)
 from ewh_webhooks.testing import EWHEmulator
 
 SECRET = "whsec-😀-test"
@@ -286,3 +295,14 @@ async def test_setup_mounts_on_an_exact_path_and_drains_on_shutdown() -> None:
     assert finished == []
     await runner.cleanup()  # waits for the pending callback
     assert finished == ["order.shipped"]
+
+
+async def test_a_plain_function_is_a_callback_too_and_a_non_callable_is_refused() -> None:
+    router = Router()
+    seen: list[str | None] = []
+    router.add("order.shipped", lambda event: seen.append(event.entity_id))  # not async
+    event = parse_event(envelope(), signed(envelope()), SECRET)
+    assert await router.dispatch(event) == []
+    assert seen == ["5"]
+    with pytest.raises(InvalidArgumentError, match="callback must be callable"):
+        router.add("order.shipped", "not a function")  # type: ignore[arg-type]

@@ -11,6 +11,7 @@ from typing import Any
 
 import attrs
 
+from ..retry import exponential_delay
 from ..validation import check_seconds
 
 __all__ = ["Backoff", "FailureDecision", "backoff_delay", "decide_failure"]
@@ -46,9 +47,14 @@ class FailureDecision:
 
 def backoff_delay(backoff: Backoff, attempt: int, rand: float) -> float:
     """Delay after failed attempt `attempt` (1-based); `rand` in [0, 1), 0 = the full delay."""
-    exponent = min(max(attempt - 1, 0), 64)  # no overflow on absurd counts
-    base = min(backoff.maximum, backoff.initial * backoff.multiplier**exponent)
-    return base * (1.0 - min(backoff.jitter, 1.0) * rand)
+    return exponential_delay(
+        initial=backoff.initial,
+        multiplier=backoff.multiplier,
+        maximum=backoff.maximum,
+        jitter=backoff.jitter,
+        step=attempt - 1,
+        rand=rand,
+    )
 
 
 def decide_failure(
