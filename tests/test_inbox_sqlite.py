@@ -4,6 +4,7 @@ connections as several processes would have, group commit, stale leases)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sqlite3
 import sys
 from collections.abc import AsyncIterator, Callable
@@ -262,4 +263,18 @@ async def test_a_file_locked_by_another_process_fails_a_batch_once_not_once_per_
     assert "database is locked" in str(results[0])
     assert elapsed < 2.0
     assert await inbox.put(delivery("after")) is True  # the lock gone, it works again
+    await inbox.aclose()
+
+
+async def test_a_handled_delivery_keeps_its_id_not_its_body(tmp_path: Path) -> None:
+    inbox = SQLiteInbox(tmp_path / "i.db")
+    await inbox.put(delivery("d1"))
+    [claimed] = await inbox.claim("w")
+    await inbox.ack(claimed)
+    with contextlib.closing(inbox.connect()) as connection:
+        row = connection.execute(
+            "SELECT length(body), headers FROM ewh_inbox WHERE delivery_id = 'd1'"
+        ).fetchone()
+    assert row == (0, "{}")
+    assert await inbox.put(delivery("d1")) is False  # still deduplicated until purged
     await inbox.aclose()

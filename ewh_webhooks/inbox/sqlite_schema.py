@@ -130,8 +130,11 @@ _HELD = "WHERE delivery_id = ? AND token = ? AND state = 'leased'"
 
 
 def ack(connection: sqlite3.Connection, claimed: ClaimedDelivery, now: float) -> bool:
+    # A handled row keeps its id (the dedup key) and times, not its body: the file grows
+    # by a few dozen bytes per delivery until `purge()`, not by every event received.
     cursor = connection.execute(
-        f"UPDATE ewh_inbox SET state = 'handled', finished_at = ?, token = NULL {_HELD}",
+        "UPDATE ewh_inbox SET state = 'handled', finished_at = ?, token = NULL, "
+        f"body = X'', headers = '{{}}' {_HELD}",
         (now, claimed.delivery.delivery_id, claimed.token),
     )
     return cursor.rowcount == 1
