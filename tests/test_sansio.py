@@ -312,6 +312,14 @@ def test_a_quoted_excerpt_that_was_cut_always_says_so() -> None:
     assert str(caught.value).endswith("...'")
 
 
+def test_a_body_that_fits_the_excerpt_exactly_is_quoted_whole() -> None:
+    # 200 four-byte characters: 800 bytes, the most the excerpt reads, and nothing cut.
+    body = "\N{GRINNING FACE}" * 200
+    with pytest.raises(ResponseValidationError) as caught:
+        decode_json(response(200, body.encode()))
+    assert str(caught.value).endswith(body + "'")
+
+
 @pytest.mark.parametrize("body", [b"", b"<p>down</p>", b"[1]", b'{"message": "down"}'])
 def test_an_error_without_field_errors_has_an_empty_mapping_of_them(body: bytes) -> None:
     assert error_from_response(response(503, body)).errors == {}
