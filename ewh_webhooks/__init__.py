@@ -44,6 +44,7 @@ _EXPORTS: dict[str, str] = {
     "StoreError": "errors",
     "WebhookEvent": "events",
     "parse_event": "events",
+    "Backoff": "inbox.backoff",
     "ClaimedDelivery": "inbox.protocol",
     "DeadLetter": "inbox.protocol",
     "Delivery": "inbox.protocol",
@@ -88,6 +89,7 @@ __all__ = [
     "APITimeoutError",
     "AuthenticationError",
     "BASE_URLS",
+    "Backoff",
     "BadRequestError",
     "ClaimedDelivery",
     "ClientClosedError",
@@ -169,6 +171,7 @@ if TYPE_CHECKING:
         StoreError,
     )
     from .events import WebhookEvent, parse_event
+    from .inbox.backoff import Backoff
     from .inbox.protocol import ClaimedDelivery, DeadLetter, Delivery, Inbox, InboxStats
     from .inbox.sqlite import SQLiteInbox
     from .inbox.worker import InboxWorker

@@ -5,13 +5,16 @@ Each handled delivery appends "<delivery id> <attempt> <pid>" to the file named 
 `EWH_TEST_HANDLED_LOG` and fsyncs it before returning, so the line survives a
 SIGKILL right after. Optional: `EWH_TEST_STARTED_LOG` gets the same line when the
 handler starts; `EWH_TEST_HANDLER_DELAY` (seconds) is slept in between;
-`EWH_TEST_HANDLER_FAIL=always` makes every attempt fail after that.
+`EWH_TEST_HANDLER_FAIL=always` makes every attempt fail after that;
+`EWH_TEST_HANDLER_FAIL=kill` SIGKILLs the handler's own process instead (a delivery
+that crashes every worker that takes it).
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
+import signal
 
 from ewh_webhooks import Router, WebhookEvent
 
@@ -40,7 +43,7 @@ def router() -> Router:
     handled_log = os.environ["EWH_TEST_HANDLED_LOG"]
     started_log = os.environ.get("EWH_TEST_STARTED_LOG")
     delay = float(os.environ.get("EWH_TEST_HANDLER_DELAY", "0"))
-    fail = os.environ.get("EWH_TEST_HANDLER_FAIL") == "always"
+    fail = os.environ.get("EWH_TEST_HANDLER_FAIL", "")
     routes = Router()
 
     @routes.on("*")
@@ -50,7 +53,9 @@ def router() -> Router:
             append_line(started_log, line)
         if delay:
             await asyncio.sleep(delay)
-        if fail:
+        if fail == "kill":
+            os.kill(os.getpid(), signal.SIGKILL)
+        if fail == "always":
             raise RuntimeError(f"always fails (attempt {event.attempt})")
         append_line(handled_log, line)
 

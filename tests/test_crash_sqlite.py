@@ -17,7 +17,8 @@ from pathlib import Path
 
 import aiohttp
 
-from ewh_webhooks import sign
+from ewh_webhooks import SQLiteInbox, sign
+from ewh_webhooks.inbox import Delivery
 
 from .crash_handler import read_lines
 from .processes import receiver_process, worker_process
@@ -138,3 +139,33 @@ async def test_a_worker_process_handles_what_a_store_only_receiver_stored(
         assert await receiver.stop() == 0
     assert sorted(handled) == sorted(senders.acked)
     assert {line[2] for line in read_lines(str(log))} == {str(worker.pid)}
+
+
+async def test_a_delivery_that_kills_every_worker_becomes_a_dead_letter(tmp_path: Path) -> None:
+    # Its handler SIGKILLs the worker process, so no attempt ever reports a failure:
+    # after max_attempts claims the next worker moves it to the dead letters unrun.
+    started = tmp_path / "started.log"
+    env = {
+        "EWH_HASH_SECRET": SECRET,
+        "EWH_TEST_HANDLED_LOG": str(tmp_path / "handled.log"),
+        "EWH_TEST_STARTED_LOG": str(started),
+        "EWH_TEST_HANDLER_FAIL": "kill",
+    }
+    path = tmp_path / "events.sqlite3"
+    inbox = SQLiteInbox(path)
+    body, headers = delivery("evt-poison")
+    await inbox.put(Delivery(delivery_id="evt-poison", body=body, headers=headers, received_at=0.0))
+    options = {"env": env, "stderr": tmp_path / "stderr.log", "lease": 0.2, "max_attempts": 2}
+    for _ in range(2):
+        async with worker_process(f"sqlite:///{path}", **options) as worker:  # type: ignore[arg-type]
+            assert await asyncio.wait_for(worker.process.wait(), 10) == -9  # killed itself
+    async with worker_process(f"sqlite:///{path}", **options) as worker:  # type: ignore[arg-type]
+        async with asyncio.timeout(10):
+            while (await inbox.stats()).dead == 0:
+                await asyncio.sleep(0.05)
+        assert await worker.stop() == 0
+    [dead] = await inbox.dead_letters()
+    await inbox.aclose()
+    assert [line[1] for line in read_lines(str(started))] == ["1", "2"]  # never a third run
+    assert dead.attempts == 3
+    assert "never finished" in dead.error

@@ -9,7 +9,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ewh_webhooks import InvalidArgumentError
-from ewh_webhooks.inbox.backoff import Backoff, FailureDecision, backoff_delay, decide_failure
+from ewh_webhooks.inbox.backoff import (
+    Backoff,
+    FailureDecision,
+    backoff_delay,
+    decide_claim,
+    decide_failure,
+)
 
 DEFAULT = Backoff()
 
@@ -52,6 +58,23 @@ def test_decide_failure_retries_until_max_attempts_then_dead_letters(
         DEFAULT, attempt=attempt, max_attempts=max_attempts, rand=0.0, permanent=permanent
     )
     assert decision == expected
+
+
+@pytest.mark.parametrize(
+    ("attempt", "max_attempts", "dead"),
+    [(1, 1, False), (1, 8, False), (8, 8, False), (9, 8, True), (2, 1, True), (50, 8, True)],
+)
+def test_decide_claim_runs_every_attempt_up_to_max_attempts_and_no_more(
+    attempt: int, max_attempts: int, dead: bool
+) -> None:
+    decision = decide_claim(attempt=attempt, max_attempts=max_attempts)
+    if not dead:
+        assert decision is None
+    else:
+        assert decision is not None
+        assert decision.dead
+        assert decision.reason.startswith(f"attempt {attempt} of {max_attempts}: ")
+        assert "never finished" in decision.reason
 
 
 @given(

@@ -216,6 +216,36 @@ async def test_a_delivery_held_by_a_dead_worker_is_handled_once_its_lease_runs_o
     assert seen == [2]
 
 
+async def test_a_delivery_whose_attempts_never_finished_is_a_dead_letter_unrun(
+    inbox: SQLiteInbox,
+) -> None:
+    # Two workers took it and died mid-handler (their leases ran out): with
+    # max_attempts=2 the third claim buries it instead of running it again.
+    seen: list[int] = []
+    router = Router()
+
+    @router.on("*")
+    async def handler(event: WebhookEvent) -> None:
+        seen.append(event.attempt)
+
+    # It was stored two minutes ago; the dead workers claimed it then and a minute
+    # ago, so both their leases have run out by now.
+    ago = [120.0]
+    past = SQLiteInbox(inbox.path, lease=0.3, clock=lambda: time.time() - ago[0])
+    await past.put(stored("evt-1"))
+    for dead_worker, ago[0] in (("killed-1", 120.0), ("killed-2", 60.0)):
+        held = await past.claim(dead_worker, limit=1)
+        assert [c.delivery.delivery_id for c in held] == ["evt-1"]
+    await past.aclose()
+    await put(inbox, ["evt-2"])
+    async with Running(worker(inbox, router, max_attempts=2)) as w:
+        await until(lambda: w.dead == 1 and w.handled == 1)
+    assert seen == [1]  # evt-2 ran; evt-1 did not run a third time
+    [dead] = await inbox.dead_letters()
+    assert (dead.delivery.delivery_id, dead.attempts) == ("evt-1", 3)
+    assert "attempt 3 of 2: the earlier attempts never finished" in dead.error
+
+
 async def test_no_more_than_concurrency_handlers_run_at_once(inbox: SQLiteInbox) -> None:
     running = 0
     most = 0

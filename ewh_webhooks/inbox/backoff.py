@@ -3,6 +3,8 @@ capped exponential backoff, jittered) or give up (dead letter).
 
     decide_failure(Backoff(), attempt=3, max_attempts=8, rand=0.0)
     # FailureDecision(dead=False, delay=20.0, reason='attempt 3 of 8 failed; retry in 20.0s')
+    decide_claim(attempt=9, max_attempts=8)
+    # FailureDecision(dead=True, ...): eight attempts began and none finished
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import attrs
 from ..retry import exponential_delay
 from ..validation import check_seconds
 
-__all__ = ["Backoff", "FailureDecision", "backoff_delay", "decide_failure"]
+__all__ = ["Backoff", "FailureDecision", "backoff_delay", "decide_claim", "decide_failure"]
 
 
 def _seconds(_: object, attribute: attrs.Attribute[Any], value: Any) -> None:
@@ -55,6 +57,23 @@ def backoff_delay(backoff: Backoff, attempt: int, rand: float) -> float:
         step=attempt - 1,
         rand=rand,
     )
+
+
+def decide_claim(*, attempt: int, max_attempts: int) -> FailureDecision | None:
+    """Before running attempt `attempt`: None to run it, or a dead letter when the
+    attempts are used up already. That happens when earlier attempts never reported a
+    failure: their worker was killed (SIGKILL, OOM) or stopped mid-handler, and the
+    lease ran out. Without this check such a delivery would kill worker after worker.
+    """
+    if attempt > max_attempts:
+        return FailureDecision(
+            True,
+            reason=(
+                f"attempt {attempt} of {max_attempts}: the earlier attempts never finished "
+                "(their worker died, or stopped mid-handler)"
+            ),
+        )
+    return None
 
 
 def decide_failure(

@@ -33,7 +33,7 @@ import time
 from collections.abc import Callable, Iterable
 from functools import partial
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from ..errors import InvalidArgumentError
 from ..validation import check_positive_int, check_seconds
@@ -128,6 +128,19 @@ class SQLiteInbox:
                     raise
                 time.sleep(0.005)
 
+    def _timed(
+        self, function: Callable[..., T], **arguments: Any
+    ) -> Callable[[sqlite3.Connection], T]:
+        # The clock is read inside the transaction, after any wait for another
+        # process's lock (up to `busy_timeout`): a lease stamped before that wait would
+        # be shorter than `lease`, and another worker could take the delivery early.
+        clock = self._clock
+
+        def operation(connection: sqlite3.Connection) -> T:
+            return function(connection, now=clock(), **arguments)
+
+        return operation
+
     async def _run(self, operation: Callable[[sqlite3.Connection], T]) -> T:
         if self._writer is None:
             self._writer = SQLiteWriter(self.connect, name=f"ewh-inbox {self.path.name}")
@@ -137,7 +150,7 @@ class SQLiteInbox:
         """Store `delivery` and its dedup key in one transaction, committed before it
         returns; False if its id was stored already (a redelivery)."""
         check_delivery(delivery)
-        stored = await self._run(partial(sql.put, delivery=delivery, now=self._clock()))
+        stored = await self._run(self._timed(sql.put, delivery=delivery))
         if stored:
             self._wake_waiters()
         return stored
@@ -169,9 +182,7 @@ class SQLiteInbox:
                 self._waiters.discard(waiter)
 
     async def _claim_once(self, consumer: str, limit: int) -> list[ClaimedDelivery]:
-        operation = partial(
-            sql.claim, consumer=consumer, limit=limit, now=self._clock(), lease=self._lease
-        )
+        operation = self._timed(sql.claim, consumer=consumer, limit=limit, lease=self._lease)
         claiming = asyncio.ensure_future(self._run(operation))
         try:
             # Shielded: the claim commits in the writer thread whatever happens here,
@@ -186,31 +197,29 @@ class SQLiteInbox:
 
     async def ack(self, claimed: ClaimedDelivery) -> None:
         """Mark the delivery handled: never handed out again (kept until purged)."""
-        await self._run(partial(sql.ack, claimed=claimed, now=self._clock()))
+        await self._run(self._timed(sql.ack, claimed=claimed))
 
     async def retry(self, claimed: ClaimedDelivery, *, delay: float, error: str) -> None:
         """Hand the delivery out again after `delay` seconds, keeping `error`."""
         delay = check_seconds(delay, "delay", allow_zero=True)
-        await self._run(
-            partial(sql.retry, claimed=claimed, now=self._clock(), delay=delay, error=error)
-        )
+        await self._run(self._timed(sql.retry, claimed=claimed, delay=delay, error=error))
 
     async def fail(self, claimed: ClaimedDelivery, *, error: str) -> None:
         """Move the delivery to the dead letters with its last `error`."""
-        await self._run(partial(sql.fail, claimed=claimed, now=self._clock(), error=error))
+        await self._run(self._timed(sql.fail, claimed=claimed, error=error))
 
     async def release(self, claimed: ClaimedDelivery) -> None:
         """Give the delivery back unstarted: due at once, no attempt counted."""
-        if await self._run(partial(sql.release, claimed=claimed, now=self._clock())):
+        if await self._run(self._timed(sql.release, claimed=claimed)):
             self._wake_waiters()
 
     async def extend(self, claimed: ClaimedDelivery) -> None:
         """Renew the lease of a delivery still being handled."""
-        await self._run(partial(sql.extend, claimed=claimed, now=self._clock(), lease=self._lease))
+        await self._run(self._timed(sql.extend, claimed=claimed, lease=self._lease))
 
     async def stats(self) -> InboxStats:
         """Deliveries by state: ready, leased, handled, dead."""
-        return await self._run(partial(sql.stats, now=self._clock()))
+        return await self._run(self._timed(sql.stats))
 
     async def dead_letters(self, *, limit: int = 100) -> list[DeadLetter]:
         """Up to `limit` dead letters, oldest first."""
@@ -221,7 +230,7 @@ class SQLiteInbox:
         """Hand dead letters (all, or these ids) back to the workers, attempts reset;
         return how many."""
         ids = None if delivery_ids is None else sorted(check_delivery_ids(delivery_ids))
-        replayed = await self._run(partial(sql.replay_dead, delivery_ids=ids, now=self._clock()))
+        replayed = await self._run(self._timed(sql.replay_dead, delivery_ids=ids))
         if replayed:
             self._wake_waiters()
         return replayed
@@ -230,7 +239,15 @@ class SQLiteInbox:
         """Delete deliveries handled more than `older_than` seconds ago (their ids are
         then no longer deduplicated); return how many."""
         older_than = check_seconds(older_than, "older_than", allow_zero=True)
-        return await self._run(partial(sql.purge, before=self._clock() - older_than))
+        before = self._clock() - older_than
+        # In chunks, each its own short write: deliveries keep being stored (and
+        # acknowledged) between them, however many rows a purge deletes.
+        purged = 0
+        while True:
+            deleted = await self._run(partial(sql.purge, before=before, limit=sql.PURGE_CHUNK))
+            purged += deleted
+            if deleted < sql.PURGE_CHUNK:
+                return purged
 
     async def aclose(self) -> None:
         """Stop the writer thread and close the connection; the next call reopens it."""

@@ -30,16 +30,11 @@ import socket
 from collections.abc import Callable
 
 from ..errors import EWHError, InvalidArgumentError, InvalidEventError
-from ..events import (
-    DELIVERY_ID_HEADER,
-    WebhookEvent,
-    decode_envelope,
-    get_header,
-    structure_event,
-)
+from ..events import WebhookEvent
 from ..routing import ErrorHook, Router, report_failures
 from ..validation import check_bool, check_positive_int, check_seconds, conforms
-from .backoff import Backoff, decide_failure
+from .backoff import Backoff, decide_claim, decide_failure
+from .claims import describe_failures, event_from_claim
 from .protocol import ClaimedDelivery, Inbox
 
 __all__ = ["InboxWorker"]
@@ -47,30 +42,8 @@ __all__ = ["InboxWorker"]
 log = logging.getLogger("ewh_webhooks.inbox")
 
 
-# How much of an error's text is kept with a delivery (a traceback can be huge).
-MAX_ERROR_LENGTH = 2000
 # Pause after the store itself failed (Redis down, disk full), doubling up to this.
 MAX_STORE_PAUSE = 30.0
-
-
-def event_from_claim(claimed: ClaimedDelivery) -> WebhookEvent:
-    """The `WebhookEvent` of a stored delivery, with its attempt number. Its
-    `delivery_id` is the sender's `X-Webhook-Id` (None when it sent none), as for an
-    event handled without an inbox, not the key the inbox made up to store it."""
-    delivery = claimed.delivery
-    return structure_event(
-        decode_envelope(delivery.body),
-        delivery_id=get_header(delivery.headers, DELIVERY_ID_HEADER) or None,
-        attempt=claimed.attempt,
-    )
-
-
-def describe_failures(failures: list[BaseException]) -> str:
-    first = failures[0]
-    text = f"{type(first).__name__}: {first}"
-    if len(failures) > 1:
-        text += f" (and {len(failures) - 1} more callback failures)"
-    return text[:MAX_ERROR_LENGTH]
 
 
 class InboxWorker:
@@ -208,6 +181,10 @@ class InboxWorker:
             raise
 
     async def _handle(self, claimed: ClaimedDelivery) -> None:
+        used_up = decide_claim(attempt=claimed.attempt, max_attempts=self.max_attempts)
+        if used_up is not None:
+            await self._bury(claimed, used_up.reason)
+            return
         try:
             event = event_from_claim(claimed)
         except InvalidEventError as exc:
@@ -269,6 +246,17 @@ class InboxWorker:
             return
         if event is not None:
             await self._report(event, failures)
+
+    async def _bury(self, claimed: ClaimedDelivery, reason: str) -> None:
+        try:
+            await self.inbox.fail(claimed, error=reason)
+        except Exception:  # the store failed: the lease runs out, and we are asked again
+            log.exception(
+                "moving delivery %s to the dead letters failed", claimed.delivery.delivery_id
+            )
+            return
+        self.dead += 1
+        log.error("delivery %s is a dead letter: %s", claimed.delivery.delivery_id, reason)
 
     async def _report(self, event: WebhookEvent, failures: list[BaseException]) -> None:
         await report_failures(self._on_error, event, failures)
