@@ -34,6 +34,7 @@ from .retry import (
     backoff_wait,
     decide_retry,
     parse_retry_after,
+    throttle_pause,
 )
 from .runtime import Runtime
 from .sansio import (
@@ -43,6 +44,7 @@ from .sansio import (
     request_headers,
     user_agent,
 )
+from .tasks import OwnedTasks
 from .transport import AiohttpTransport
 
 __all__ = ["RequestLoop"]
@@ -107,7 +109,7 @@ class RequestLoop:
         # across clients, and cheaper per request than asking the OS for randomness.
         self._id_prefix = os.urandom(8).hex()
         self._id_counter = itertools.count()
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._tasks = OwnedTasks()
         self._base_headers = {
             "Accept": "application/json",
             "User-Agent": user_agent(),
@@ -274,13 +276,20 @@ class RequestLoop:
                 maybe_applied = maybe_applied or status >= 500 or status == 408
                 if hooks:
                     hooks.emit(attempt(status, decision))
-                if decision.retry and (status == 429 or retry_after is not None):
-                    # The server is throttling this client, not this task: hold every task.
-                    await self.gate.pause(decision.delay)
+                pause = throttle_pause(
+                    retry,
+                    status=status,
+                    retry_after=retry_after,
+                    decision=decision,
+                    retries_done=retries,
+                    rand=rt.random,
+                )
+                if pause > 0:
+                    # The server is throttling this login, not this task: hold every
+                    # task (every process, with a shared limiter), retried or not.
+                    await self.gate.pause(pause)
                     if hooks:
-                        hooks.emit(
-                            RateLimitPause(seconds=decision.delay, status=status, route=route)
-                        )
+                        hooks.emit(RateLimitPause(seconds=pause, status=status, route=route))
                 if not decision.retry:
                     log.debug("%s %s not retried: %s", method, path, decision.reason)
                     raise error_from_response(response, retry_after=retry_after)
@@ -293,24 +302,10 @@ class RequestLoop:
     def spawn(self, coro: Coroutine[Any, Any, T], *, name: str | None = None) -> asyncio.Task[T]:
         """Run `coro` as a task owned by this client (page prefetches): `aclose()`
         cancels what is still running, so nothing outlives the session."""
-        task = asyncio.create_task(coro, name=name)
-        self._tasks.add(task)
-        task.add_done_callback(self._forget)
-        return task
-
-    def _forget(self, task: asyncio.Task[Any]) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled():
-            # Its owner may have gone (a listing abandoned mid-way): never leave an
-            # exception unretrieved, the owner re-raises it when it awaits the task.
-            task.exception()
+        return self._tasks.spawn(coro, name=name)
 
     async def aclose(self) -> None:
-        tasks = list(self._tasks)
-        for task in tasks:
-            task.cancel()
-        if tasks:
-            await asyncio.gather(*tasks, return_exceptions=True)
+        await self._tasks.cancel_all()
         await self.auth.aclose()
         await self.transport.aclose()
         await self.gate.aclose()

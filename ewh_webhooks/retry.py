@@ -27,11 +27,15 @@ __all__ = [
     "decide_retry",
     "exponential_delay",
     "parse_retry_after",
+    "throttle_pause",
 ]
 
 # The statuses worth another try: a timeout, throttling, and the 5xx a proxy or a
 # restarting server gives. Other 5xx (501, 505...) will not change on a retry.
 RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+# The longest pause one answer may put on every task (and, with a shared limiter, on
+# every process): a server asking for an hour is obeyed for ten minutes, then asked again.
+MAX_THROTTLE_PAUSE = 600.0
 # A POST is retried only when the server cannot have acted on it: 429 and 503 are
 # answered before any work is done.
 POST_SAFE_STATUSES = frozenset({429, 503})
@@ -197,3 +201,30 @@ def decide_retry(
     if policy.deadline is not None and elapsed + delay > policy.deadline:
         return RetryDecision(False, reason=f"deadline of {policy.deadline:.1f}s would pass")
     return RetryDecision(True, delay, why)
+
+
+def throttle_pause(
+    policy: RetryPolicy,
+    *,
+    status: int,
+    retry_after: float | None,
+    decision: RetryDecision,
+    retries_done: int,
+    rand: Callable[[], float] | float = 0.0,
+) -> float:
+    """How long every task (every process, with a shared limiter) holds off after an
+    answer: 0.0 unless it was a 429 or carried a `Retry-After`.
+
+    The server throttles the login, not the one request, so the pause is due whether
+    or not this request is retried: a retried one pauses for its retry delay; one that
+    is not (retries used up, a `Retry-After` past `max_retry_after`, a POST) pauses
+    for the `Retry-After` (at most `MAX_THROTTLE_PAUSE`) or, without one, the backoff
+    delay its retry would have had.
+    """
+    if status != 429 and retry_after is None:
+        return 0.0
+    if decision.retry:
+        return decision.delay
+    if retry_after is not None:
+        return min(retry_after, MAX_THROTTLE_PAUSE)
+    return backoff_delay(policy, retries_done, rand() if callable(rand) else rand)

@@ -13,6 +13,7 @@ from aioresponses import CallbackResult, aioresponses
 from ewh_webhooks import (
     EWHClient,
     InvalidArgumentError,
+    RateLimitError,
     RetryPolicy,
     ServerError,
     Timeout,
@@ -89,6 +90,43 @@ async def test_a_retry_after_on_a_503_pauses_every_task_too(
     assert fake_time.sleeps == [3.0]
     (pause,) = [e for e in events if isinstance(e, RateLimitPause)]
     assert (pause.seconds, pause.status, pause.route) == (3.0, 503, "/webhooks/{id}/")
+
+
+@pytest.mark.parametrize(
+    ("retry_after", "options"),
+    [
+        pytest.param("2", {"max_retries": 0}, id="retries-used-up"),
+        pytest.param("90", {}, id="retry-after-past-max_retry_after"),
+    ],
+)
+async def test_a_429_that_is_not_retried_still_pauses_every_other_task(
+    mock: aioresponses, retry_after: str, options: dict[str, Any]
+) -> None:
+    time = SteppedTime()
+    sent: list[tuple[str, float]] = []
+    events: list[ClientEvent] = []
+
+    def record(name: str, status: int = 200, **answer: Any) -> Any:
+        async def callback(url: Any, **_: Any) -> CallbackResult:
+            sent.append((name, time.now - 1000.0))
+            return CallbackResult(status=status, **answer)
+
+        return callback
+
+    a_url, b_url = f"{BASE}/webhooks/a/", f"{BASE}/webhooks/b/"
+    mock.post(LOGIN, payload=tokens())
+    mock.get(a_url, callback=record("a", 429, headers={"Retry-After": retry_after}, payload={}))
+    mock.get(b_url, callback=record("b", payload={**HOOK, "id": "b"}))
+    async with make_client(runtime=time.runtime(), hooks=[events.append], **options) as client:
+        with pytest.raises(RateLimitError):
+            await client.webhooks.get("a")
+        b = asyncio.ensure_future(client.webhooks.get("b"))
+        while not b.done():
+            await time.step()
+        await b
+    assert sent == [("a", 0.0), ("b", float(retry_after))]
+    (pause,) = [e for e in events if isinstance(e, RateLimitPause)]
+    assert (pause.seconds, pause.status) == (float(retry_after), 429)
 
 
 class SteppedTime:

@@ -7,7 +7,14 @@ import math
 import pytest
 
 from ewh_webhooks import InvalidArgumentError, RetryPolicy
-from ewh_webhooks.retry import backoff_delay, decide_retry, parse_retry_after
+from ewh_webhooks.retry import (
+    MAX_THROTTLE_PAUSE,
+    RetryDecision,
+    backoff_delay,
+    decide_retry,
+    parse_retry_after,
+    throttle_pause,
+)
 
 POLICY = RetryPolicy()
 
@@ -233,3 +240,45 @@ def test_a_retry_that_ends_exactly_at_the_deadline_still_goes() -> None:
     assert (decision.retry, decision.delay) == (True, 0.5)
     late = decide_retry(policy, method="GET", retries_done=0, elapsed=9.75, status=503)
     assert (late.retry, late.reason) == (False, "deadline of 10.0s would pass")
+
+
+RETRIED = RetryDecision(True, 1.5, "status 429")
+NOT_RETRIED = RetryDecision(False, reason="gave up after 3 retries")
+
+
+@pytest.mark.parametrize(
+    ("status", "retry_after", "decision", "pause"),
+    [
+        (200, None, NOT_RETRIED, 0.0),  # not throttled
+        (500, None, RETRIED, 0.0),  # an error, but no throttling: this task's own backoff
+        (404, None, NOT_RETRIED, 0.0),
+        (429, None, RETRIED, 1.5),  # retried: everyone waits as long as this retry
+        (429, 1.5, RETRIED, 1.5),
+        (503, 3.0, RetryDecision(True, 3.0, "x"), 3.0),  # any Retry-After throttles
+        (429, 2.0, NOT_RETRIED, 2.0),  # retries used up: the others still wait
+        (429, None, NOT_RETRIED, 4.0),  # no Retry-After: the backoff of retry 3
+        (429, 90.0, NOT_RETRIED, 90.0),  # past max_retry_after: raised, still obeyed
+        (503, 5.0, NOT_RETRIED, 5.0),
+        (429, 1e9, NOT_RETRIED, MAX_THROTTLE_PAUSE),  # capped
+        (429, 0.0, NOT_RETRIED, 0.0),  # "Retry-After: 0": no pause
+    ],
+)
+def test_a_throttled_answer_pauses_everyone_whether_or_not_it_is_retried(
+    status: int, retry_after: float | None, decision: RetryDecision, pause: float
+) -> None:
+    assert throttle_pause(
+        POLICY,
+        status=status,
+        retry_after=retry_after,
+        decision=decision,
+        retries_done=3,
+        rand=0.0,
+    ) == pytest.approx(pause)
+
+
+def test_the_fallback_pause_is_jittered_by_the_random_source() -> None:
+    pause = throttle_pause(
+        POLICY, status=429, retry_after=None, decision=NOT_RETRIED, retries_done=0, rand=lambda: 1.0
+    )
+    assert pause == pytest.approx(backoff_delay(POLICY, 0, 1.0))
+    assert pause < backoff_delay(POLICY, 0, 0.0)
