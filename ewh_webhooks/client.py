@@ -97,6 +97,11 @@ class EWHClient:
         _header_text(customer_code, "customer_code")
         if session is not None and not isinstance(session, aiohttp.ClientSession):
             raise InvalidArgumentError("session must be an aiohttp.ClientSession")
+        if session is not None and trace_configs:
+            raise InvalidArgumentError(
+                "trace_configs apply to the session the client creates: with session=, "
+                "give them to your own aiohttp.ClientSession(trace_configs=...)"
+            )
         if rate_limit is not None and not conforms(rate_limit, RateLimiter):
             raise InvalidArgumentError(
                 "rate_limit must be a RateLimit(max_requests, period) or another RateLimiter, "

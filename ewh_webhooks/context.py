@@ -74,5 +74,16 @@ class RequestContext:
             extra_headers=headers,
         )
 
+    def with_call_options(
+        self, timeout: Timeout | None, extra_headers: Mapping[str, str] | None
+    ) -> RequestContext:
+        """This context with a per-call timeout and more headers (already checked)."""
+        changes: dict[str, Any] = {}
+        if timeout is not None:
+            changes["timeout"] = timeout
+        if extra_headers:
+            changes["extra_headers"] = {**self.extra_headers, **extra_headers}
+        return attrs.evolve(self, **changes) if changes else self
+
     def spawn(self, coro: Coroutine[Any, Any, T], *, name: str | None = None) -> asyncio.Task[T]:
         return self.loop.spawn(coro, name=name)

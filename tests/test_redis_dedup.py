@@ -187,3 +187,24 @@ async def test_two_receivers_sharing_the_store_handle_each_delivery_once(redis_u
     assert len(finals) == 25 * 4
     assert set(finals.values()) == {200}
     assert handled == Counter({f"id-{n}": 1 for n in range(25)})
+
+
+async def test_a_burst_past_the_connection_pool_waits_its_turn_instead_of_failing(
+    redis_url: str, raw: aioredis.Redis
+) -> None:
+    # redis-py >= 7 raises "Too many connections" past 100 in a plain pool; the store
+    # keeps at most max_connections and queues the rest.
+    store = RedisDedupStore(redis_url, max_connections=4)
+    before = (await raw.info("clients"))["connected_clients"]
+    try:
+        states = await asyncio.gather(*(store.claim(f"burst-{i}") for i in range(300)))
+        during = (await raw.info("clients"))["connected_clients"]
+    finally:
+        await store.aclose()
+    assert Counter(states) == {DedupState.NEW: 300}
+    assert during - before <= 4
+
+
+async def test_the_default_pool_takes_a_burst_of_hundreds(store: RedisDedupStore) -> None:
+    states = await asyncio.gather(*(store.claim(f"burst-{i}") for i in range(400)))
+    assert Counter(states) == {DedupState.NEW: 400}

@@ -5,6 +5,7 @@ raw response, client views."""
 from __future__ import annotations
 
 import asyncio
+import re
 from typing import Any
 
 import pytest
@@ -17,6 +18,7 @@ from ewh_webhooks import (
     RetryPolicy,
     ServerError,
     Timeout,
+    WebhookSpec,
 )
 from ewh_webhooks.observe import ClientEvent, RateLimitPause, RequestAttempt, TokenRenewal
 from ewh_webhooks.retry import attempt_timeout_within, backoff_wait
@@ -288,6 +290,14 @@ async def test_trace_configs_reach_the_session_the_client_creates(emulator: EWHE
     assert started == ["POST", "GET"]
 
 
+async def test_trace_configs_with_a_session_of_your_own_are_refused_not_ignored() -> None:
+    import aiohttp
+
+    async with aiohttp.ClientSession() as session:
+        with pytest.raises(InvalidArgumentError, match=r"your own aiohttp\.ClientSession"):
+            make_client(session=session, trace_configs=[aiohttp.TraceConfig()])
+
+
 # --- conventions ---------------------------------------------------------------------
 
 
@@ -324,6 +334,23 @@ async def test_per_call_timeout_and_extra_headers(api: EWHClient, mock: aiorespo
         "t1",
         "def",
     )
+
+
+async def test_sync_sends_its_per_call_timeout_and_extra_headers_with_every_request(
+    api: EWHClient, mock: aioresponses
+) -> None:
+    listing = re.compile(rf"^{re.escape(BASE)}/webhooks/\?.*$")
+    mock.get(listing, payload={"count": 0, "next": None, "previous": None, "results": []})
+    mock.post(f"{BASE}/webhooks/", payload=HOOK)
+    spec = WebhookSpec(url=HOOK["url"], group=HOOK["group"], action=HOOK["action"], hash_secret="s")
+    result = await api.webhooks.sync([spec], timeout=2.5, extra_headers={"X-Trace-Id": "abc"})
+    assert result.ok
+    sent = [c for key, cs in mock.requests.items() if key[0] in ("GET", "POST") for c in cs]
+    webhook_calls = [c for c in sent if "X-Customer-Code" in c.kwargs["headers"]]
+    assert len(webhook_calls) == 2  # the listing and the create
+    for call in webhook_calls:
+        assert call.kwargs["headers"]["X-Trace-Id"] == "abc"
+        assert call.kwargs["timeout"].total == 2.5
 
 
 @pytest.mark.parametrize(

@@ -33,7 +33,8 @@ try:
     import redis.asyncio  # noqa: F401
 except ImportError as exc:  # pragma: no cover - depends on the environment
     raise EWHError(
-        "the Redis-backed parts need the redis extra: pip install 'ewh-webhooks[redis]'"
+        "the Redis-backed parts need redis-py: install this package with its [redis] "
+        "extra (pip install -e '.[redis]' in a clone) or pip install 'redis>=6.0'"
     ) from exc
 
 

@@ -12,7 +12,7 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 import redis.asyncio as aioredis
-from redis.asyncio.connection import parse_url
+from redis.asyncio.connection import BlockingConnectionPool, parse_url
 from redis.exceptions import NoScriptError, RedisError
 
 from ..errors import InvalidArgumentError, StoreError
@@ -77,10 +77,17 @@ class LuaScript:
 
 
 class RedisConnection:
-    """A `redis.asyncio.Redis` made on first use, in the loop that uses it."""
+    """A `redis.asyncio.Redis` made on first use, in the loop that uses it.
 
-    def __init__(self, url: str, **options: Any) -> None:
+    With `pool_wait`, its pool holds at most `max_connections` and a call finding them
+    all busy waits up to `pool_wait` seconds for one (redis-py's
+    `BlockingConnectionPool`): a burst of calls queues instead of failing with "Too
+    many connections" (redis-py >= 7 caps a pool at 100).
+    """
+
+    def __init__(self, url: str, *, pool_wait: float | None = None, **options: Any) -> None:
         self.url = check_redis_url(url)
+        self._pool_wait = pool_wait
         self._options = options
         self._client: aioredis.Redis | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -92,7 +99,13 @@ class RedisConnection:
         loop = asyncio.get_running_loop()
         if self._client is None or self._loop is not loop:
             # A client belongs to one loop; a new loop (a second asyncio.run) gets its own.
-            self._client = aioredis.from_url(self.url, **self._options)
+            if self._pool_wait is None:
+                self._client = aioredis.from_url(self.url, **self._options)
+            else:
+                pool = BlockingConnectionPool.from_url(
+                    self.url, timeout=self._pool_wait, **self._options
+                )
+                self._client = aioredis.Redis.from_pool(pool)
             self._loop = loop
         return self._client
 

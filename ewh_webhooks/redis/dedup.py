@@ -20,7 +20,7 @@ from redis.backoff import NoBackoff
 
 from ..dedup import DEFAULT_PENDING_TTL, DedupState
 from ..errors import InvalidArgumentError
-from ..validation import check_seconds
+from ..validation import check_positive_int, check_seconds
 from .connection import REDIS_ERRORS, LuaScript, RedisConnection, RedisStoreError, redact_url
 
 __all__ = ["RedisDedupStore"]
@@ -43,6 +43,8 @@ return 0
 DEFAULT_TTL = 24 * 3600.0
 # The sender waits at most 10 s for an answer: a Redis call must fail well before.
 DEFAULT_TIMEOUT = 2.0
+# Connections one store opens at most; a burst of deliveries beyond it waits its turn.
+DEFAULT_MAX_CONNECTIONS = 32
 
 
 class RedisDedupStore:
@@ -51,7 +53,9 @@ class RedisDedupStore:
 
     Raises `RedisStoreError` (an `EWHError`) when Redis is unreachable, too slow
     (`timeout` seconds per call) or refuses a command: the receiver then answers 503
-    and the sender delivers again, so no event is lost to a Redis outage.
+    and the sender delivers again, so no event is lost to a Redis outage. At most
+    `max_connections` connections per store: calls beyond them wait (up to `timeout`)
+    for one to be free.
     """
 
     def __init__(
@@ -61,6 +65,7 @@ class RedisDedupStore:
         key_prefix: str = "ewh:dedup:",
         *,
         timeout: float = DEFAULT_TIMEOUT,
+        max_connections: int = DEFAULT_MAX_CONNECTIONS,
     ) -> None:
         check_seconds(ttl, "RedisDedupStore.ttl")
         check_seconds(timeout, "RedisDedupStore.timeout")
@@ -75,6 +80,8 @@ class RedisDedupStore:
             socket_timeout=timeout,
             socket_connect_timeout=timeout,
             retry=Retry(NoBackoff(), 1),
+            max_connections=check_positive_int(max_connections, "RedisDedupStore.max_connections"),
+            pool_wait=timeout,
         )
 
     def __repr__(self) -> str:

@@ -64,6 +64,8 @@ log = logging.getLogger("ewh_webhooks.redis")
 # with backoff) would hold them for seconds. One immediate retry survives a
 # connection that an idle timeout closed.
 DEFAULT_TIMEOUT = 1.0
+# Connections one limiter opens at most (a client sends max_in_flight requests at once).
+DEFAULT_MAX_CONNECTIONS = 32
 DEFAULT_RECHECK_AFTER = 5.0
 # A request whose end is never reported (its process died, or Redis was away when it
 # ended) stops counting this long after its grant: twice an attempt of a client with
@@ -82,7 +84,8 @@ class RedisRateLimit:
     end (`margin` adds seconds to that). `lease` bounds how long a request whose
     process died without reporting its end still counts. Redis unreachable: a local
     `RateLimit` of the same rate in each process, one warning, Redis tried again every
-    `recheck_after` s. `timeout` bounds each Redis call. Needs Redis 5 or later.
+    `recheck_after` s. `timeout` bounds each Redis call (and the wait for one of
+    its `max_connections` connections). Needs Redis 5 or later.
     `aclose()` (or `async with`; a client closes its limiter with itself) releases the
     connection; used again, it reconnects.
     """
@@ -98,6 +101,7 @@ class RedisRateLimit:
         lease: float = DEFAULT_LEASE,
         recheck_after: float = DEFAULT_RECHECK_AFTER,
         timeout: float = DEFAULT_TIMEOUT,
+        max_connections: int = DEFAULT_MAX_CONNECTIONS,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
@@ -123,6 +127,8 @@ class RedisRateLimit:
             socket_timeout=timeout,
             socket_connect_timeout=timeout,
             retry=Retry(NoBackoff(), 1),
+            max_connections=check_positive_int(max_connections, "RedisRateLimit.max_connections"),
+            pool_wait=timeout,
         )
         # The same rate in this process alone, for when Redis cannot be reached.
         self._local = RateLimit(max_requests, period, margin=self.margin, clock=clock, sleep=sleep)

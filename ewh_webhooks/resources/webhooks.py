@@ -256,9 +256,13 @@ class Webhooks:
         concurrency: int = 8,
         resend_secrets: bool = False,
         validate_topic: bool = True,
+        allow_credentials: bool = False,
         on_progress: SyncProgress | None = None,
+        timeout: float | Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
     ) -> SyncResult:
-        """Make this customer's webhooks match `specs` with the fewest requests.
+        """Make this customer's webhooks match `specs` with the fewest requests;
+        `timeout` and `extra_headers` apply to each of its requests.
 
         See `ewh_webhooks.sync` for the rules.
         """
@@ -270,6 +274,11 @@ class Webhooks:
             concurrency=concurrency,
             resend_secrets=resend_secrets,
             validate_topic=validate_topic,
+            allow_credentials=allow_credentials,
             on_progress=on_progress,
         )
-        return await sync_webhooks(self, specs, options)
+        call = CallOptions(timeout, extra_headers)
+        store = self
+        if call.timeout is not None or call.extra_headers is not None:
+            store = Webhooks(self.context.with_call_options(call.timeout, call.extra_headers))
+        return await sync_webhooks(store, specs, options)
