@@ -10,9 +10,10 @@ import attrs
 import cattrs
 from cattrs.gen import make_dict_structure_fn, override
 
-from .converter import converter
+from .cattrs_converter import converter
 from .errors import InvalidEventError
 from .signature import SIGNATURE_HEADER, verify_signature
+from .topics import topic_of
 
 __all__ = [
     "DELIVERY_ID_HEADER",
@@ -27,7 +28,7 @@ DELIVERY_ID_HEADER = "X-Webhook-Id"
 
 
 def _topic_default(self: Any) -> str:
-    return f"{self.group}.{self.action}"
+    return topic_of(self.group, self.action)
 
 
 @attrs.frozen(slots=True, kw_only=True)

@@ -8,7 +8,6 @@ more than linear time on a body, whatever the server sends.
 
 from __future__ import annotations
 
-import html
 import platform
 import re
 from collections.abc import Mapping
@@ -276,7 +275,11 @@ def _readable_text(text: str) -> str:
             text = text[open_end + 1 : close]
     if "<" in text:
         text = _TAG.sub(" ", text)
-    return _shorten(_SPACE.sub(" ", html.unescape(text)).strip())
+    if "&" in text:
+        import html  # only error pages need it: kept off the import of the client
+
+        text = html.unescape(text)
+    return _shorten(_SPACE.sub(" ", text).strip())
 
 
 def _first_str(body: Mapping[str, Any], *keys: str) -> str:

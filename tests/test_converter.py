@@ -6,7 +6,7 @@ from datetime import datetime
 
 import pytest
 
-import ewh_webhooks.converter as converter_module
+import ewh_webhooks.cattrs_converter as cattrs_converter
 from ewh_webhooks import Page, ResponseValidationError, Tokens, Webhook, WebhookUpdate
 from ewh_webhooks.converter import (
     converter,
@@ -207,6 +207,12 @@ BARE = {"id": "h1", "url": "https://example.com/h"}
         pytest.param(
             {**BARE, "group": "order", "action": "shipped", "topic": "x"}, id="both-given"
         ),
+        pytest.param(
+            {**BARE, "group": None, "action": None, "topic": "order.shipped"}, id="both-null"
+        ),
+        pytest.param(
+            {**BARE, "group": "order", "action": None, "topic": "order_shipped"}, id="one-null"
+        ),
     ],
 )
 def test_what_group_and_action_lack_is_read_from_the_servers_topic(data: dict[str, str]) -> None:
@@ -222,12 +228,17 @@ def test_an_item_without_group_whose_topic_does_not_parse_names_the_missing_fiel
         structure_webhook({**BARE, "action": "shipped", "topic": "?"}, what="w")
 
 
+def test_a_null_group_without_a_usable_topic_names_the_field() -> None:
+    with pytest.raises(ResponseValidationError, match=r"w \(id 'h1'\)\.group"):
+        structure_webhook({**BARE, "group": None, "action": "shipped"}, what="w")
+
+
 def test_a_documented_webhook_never_pays_for_cattrs(monkeypatch: pytest.MonkeyPatch) -> None:
     # Streaming structures thousands of webhooks: the common shape is built directly.
     def slow_path(*_: object) -> None:
         raise AssertionError("the documented shape took the cattrs path")
 
-    monkeypatch.setattr(converter_module, "_webhook_fields", slow_path)
+    monkeypatch.setattr(cattrs_converter, "webhook_fields", slow_path)
     full = {**HOOK, "hash_secret": "s", "created_at": "2024-01-02T03:04:05+00:00"}
     assert structure_webhook(full, what="w").hash_secret == "s"
     page = structure_page({"results": [HOOK, full]}, what="p")

@@ -173,6 +173,16 @@ async def test_concurrent_pages_arrive_in_order_without_extra_requests(concurren
         assert emu.state.max_in_flight <= concurrency
 
 
+async def test_the_default_listing_keeps_four_pages_in_flight_and_stays_in_order() -> None:
+    async with EWHEmulator(latency=0.005) as emu, emu.client() as client:
+        seed(emu, 1000)
+        urls = [h.url async for h in client.webhooks.list(limit=100)]
+        assert urls == [f"https://e.test/{i:05d}" for i in range(1000)]
+        # Pipelined by default: up to DEFAULT_LIST_CONCURRENCY (4) pages at once.
+        assert 2 <= emu.state.max_in_flight <= 4
+        assert len(list_requests(emu)) == 10
+
+
 async def test_concurrent_pages_use_the_size_the_server_really_gave() -> None:
     async with EWHEmulator(max_limit=30) as emu, emu.client() as client:
         seed(emu, 100)

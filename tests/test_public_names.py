@@ -36,3 +36,31 @@ def test_import_loads_neither_aiohttp_web_nor_the_emulator_nor_redis() -> None:
 def test_all_lists_exactly_the_lazy_exports() -> None:
     exports = ewh_webhooks._EXPORTS  # type: ignore[attr-defined]
     assert sorted(ewh_webhooks.__all__) == sorted([*exports, "__version__"])
+
+
+def test_the_usual_calls_never_import_cattrs() -> None:
+    # Login, create, get, update, listing and delete answers of the usual shape are
+    # read and written directly; cattrs loads only for an unusual one (or events).
+    code = """
+import asyncio, sys
+from ewh_webhooks import EWHClient
+from ewh_webhooks.testing import EWHEmulator
+
+async def main():
+    async with EWHEmulator(max_limit=2) as emu, emu.client() as client:
+        hook = await client.webhooks.create(
+            url="https://e.test/a", group="order", action="shipped", hash_secret="s")
+        await client.webhooks.get(hook.id)
+        await client.webhooks.update(hook.id, url="https://e.test/b")
+        for i in range(3):
+            await client.webhooks.create(
+                url=f"https://e.test/{i}", group="order", action="shipped", hash_secret="s")
+        assert len([h async for h in client.webhooks.list(limit=2)]) == 4
+        await client.webhooks.list_page(limit=2)
+        await client.webhooks.delete(hook.id)
+
+asyncio.run(main())
+print("cattrs" in sys.modules)
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

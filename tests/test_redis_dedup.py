@@ -133,6 +133,10 @@ async def test_bad_arguments_are_refused_before_redis(store: RedisDedupStore) ->
         await store.claim("d1", pending_ttl=0)
     with pytest.raises(InvalidArgumentError, match="delivery id"):
         await store.claim("")
+    with pytest.raises(InvalidArgumentError, match="delivery id"):
+        await store.claim("   ")
+    with pytest.raises(InvalidArgumentError, match="max_connections"):
+        RedisDedupStore("redis://localhost:6379/0", max_connections=0)
 
 
 async def test_two_receivers_sharing_the_store_handle_each_delivery_once(redis_url: str) -> None:

@@ -221,6 +221,8 @@ def test_bad_settings_are_refused(arguments: tuple[object, object], message: str
     ("kwargs", "message"),
     [
         ({"key": ""}, "key must be a non-empty string"),
+        ({"key": "   "}, "key must be a non-empty string"),
+        ({"max_connections": 0}, "max_connections"),
         ({"margin": -1}, "margin must be a finite number >= 0"),
         ({"recheck_after": 0}, "recheck_after must be a finite number > 0"),
         ({"timeout": 0}, "timeout must be a finite number > 0"),

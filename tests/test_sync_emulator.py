@@ -212,9 +212,18 @@ async def test_a_bad_spec_of_one_customer_names_it_and_nothing_is_sent(
         {"topic_style": "slash"},
         {"topic_style": "underscore"},
         {"list_items": "topic_only", "topic_style": "slash"},
+        {"list_items": "topic_null", "topic_style": "dot"},
         {"count_shortfall": 3, "max_limit": 2},
     ],
-    ids=["no-topic", "dot", "slash", "underscore", "topic-only-items", "count-understated"],
+    ids=[
+        "no-topic",
+        "dot",
+        "slash",
+        "underscore",
+        "topic-only-items",
+        "null-group-action",
+        "count-understated",
+    ],
 )
 @pytest.mark.parametrize("prune", [False, True])
 async def test_sync_is_idempotent_whatever_the_server_does_with_topics_and_counts(

@@ -20,7 +20,7 @@ from redis.backoff import NoBackoff
 
 from ..dedup import DEFAULT_PENDING_TTL, DedupState
 from ..errors import InvalidArgumentError
-from ..validation import check_positive_int, check_seconds
+from ..validation import check_non_empty_str, check_positive_int, check_seconds
 from .connection import REDIS_ERRORS, LuaScript, RedisConnection, RedisStoreError, redact_url
 
 __all__ = ["RedisDedupStore"]
@@ -92,11 +92,7 @@ class RedisDedupStore:
 
     def key(self, delivery_id: str) -> str:
         """The Redis key that holds `delivery_id`'s state."""
-        if not isinstance(delivery_id, str) or not delivery_id:
-            raise InvalidArgumentError(
-                f"a delivery id must be a non-empty string, got {delivery_id!r}"
-            )
-        return self.key_prefix + delivery_id
+        return self.key_prefix + check_non_empty_str(delivery_id, "a delivery id")
 
     async def claim(
         self, delivery_id: str, *, pending_ttl: float = DEFAULT_PENDING_TTL

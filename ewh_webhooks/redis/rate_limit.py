@@ -50,7 +50,7 @@ from redis.backoff import NoBackoff
 
 from ..errors import InvalidArgumentError
 from ..limits import RateLimit
-from ..validation import check_positive_int, check_seconds
+from ..validation import check_non_empty_str, check_positive_int, check_seconds
 from .connection import REDIS_ERRORS, RedisConnection, redact_url
 from .outage import Outage
 from .rate_scripts import PAUSE_SCRIPT, RELEASE_SCRIPT, WINDOW_SCRIPT
@@ -114,10 +114,7 @@ class RedisRateLimit:
         ):
             check_seconds(value, f"RedisRateLimit.{name}")
         check_seconds(margin, "RedisRateLimit.margin", allow_zero=True)
-        if not isinstance(key, str) or not key:
-            raise InvalidArgumentError(
-                f"RedisRateLimit.key must be a non-empty string, got {key!r}"
-            )
+        check_non_empty_str(key, "RedisRateLimit.key")
         self.max_requests = max_requests
         self.period = float(period)
         self.margin = float(margin)

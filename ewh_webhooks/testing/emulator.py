@@ -52,8 +52,9 @@ class EWHEmulator:
     (the defaults follow the document's examples where they show anything):
     - `topic_style`: the read-only `topic` key of webhook objects: "none" (no key, as
       every example; default), "dot" (`order.shipped`), "slash", "underscore";
-    - `list_items`: "full" (default) or "topic_only" (list items carry `topic` but no
-      `group`/`action`; needs a `topic_style`);
+    - `list_items`: "full" (default), "topic_only" (list items carry `topic` but no
+      `group`/`action`; needs a `topic_style`) or "topic_null" (the same with
+      `group` and `action` present as `null`);
     - `default_limit` (50, documented), `max_limit` (100, a guess; larger limits are
       capped quietly; None: no cap);
     - `count_shortfall`: `count` reports this many fewer than the real total while

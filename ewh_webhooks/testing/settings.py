@@ -56,7 +56,7 @@ class ServerSettings(Protocol):
 CHOICES: dict[str, tuple[str, ...]] = {
     "next_style": ("absolute", "relative", "none"),
     "topic_style": tuple(TOPIC_STYLES),
-    "list_items": ("full", "topic_only"),
+    "list_items": ("full", "topic_only", "topic_null"),
     "past_last_page": ("404", "empty"),
     "error_style": ERROR_STYLES,
     "patch_hash_secret": ("apply", "ignore", "reject"),
@@ -72,8 +72,9 @@ def check_settings(
         if value not in allowed:
             names = ", ".join(map(repr, allowed))
             raise ValueError(f"{name} must be one of {names}, got {value!r}")
-    if choices.get("list_items") == "topic_only" and choices.get("topic_style") == "none":
-        raise ValueError("list_items='topic_only' needs a topic_style other than 'none'")
+    items = choices.get("list_items")
+    if items in ("topic_only", "topic_null") and choices.get("topic_style") == "none":
+        raise ValueError(f"list_items={items!r} needs a topic_style other than 'none'")
     for name, number, floor in (
         ("default_limit", default_limit, 1),
         ("max_limit", max_limit, 1),

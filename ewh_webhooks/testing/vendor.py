@@ -3,8 +3,8 @@
 The emulator never imports the SDK's own tables or checks (`topics.KNOWN_TOPICS`,
 `validation.check_webhook_url`): a bug in those would otherwise be a bug in both
 sides of every test, and no test could see it. Sources: the vendor's webhooks page
-(url "Must be a https secured endpoint") and the topic list and delivery notes
-gathered in DESIGN.md section 1.
+(url "Must be a https secured endpoint"), its list of event topics (groups and
+actions) and its notes on deliveries (signature header, retries).
 """
 
 from __future__ import annotations

@@ -45,9 +45,11 @@ class WebhooksApi:
         """The JSON object this server shows for `hook`."""
         emu = self.emu
         body: dict[str, Any] = {"id": hook.id, "url": hook.url}
-        if not (in_list and emu.list_items == "topic_only"):
+        if not (in_list and emu.list_items != "full"):
             body["group"] = hook.group
             body["action"] = hook.action
+        elif emu.list_items == "topic_null":
+            body["group"] = body["action"] = None
         topic = format_topic(hook.group, hook.action, emu.topic_style)
         if topic is not None:
             body["topic"] = topic
