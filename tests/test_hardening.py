@@ -485,6 +485,67 @@ async def test_a_chunked_response_larger_than_the_cap_is_refused() -> None:
         await runner.cleanup()
 
 
+@pytest.mark.parametrize("status", [200, 500])
+async def test_a_gzip_body_that_inflates_past_the_cap_is_refused(status: int) -> None:
+    # 50 KiB on the wire, 8 MiB inflated: Content-Length is the compressed size.
+    import gzip
+
+    from aiohttp import web
+
+    bomb = gzip.compress(b'{"message": "' + b"x" * (8 << 20) + b'"}')
+    assert len(bomb) < 64 * 1024
+
+    async def answer(request: web.Request) -> web.Response:
+        if request.path.startswith("/wms/auth/"):
+            return web.json_response(tokens())
+        return web.Response(
+            status=status,
+            body=bomb,
+            headers={"Content-Encoding": "gzip", "Content-Type": "application/json"},
+        )
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", answer)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    port = runner.addresses[0][1]
+    try:
+        async with make_client(
+            base_url=f"http://127.0.0.1:{port}", max_response_size=1 << 20, retry=no_retry()
+        ) as client:
+            with pytest.raises(ResponseValidationError, match="larger than 1048576 bytes"):
+                await client.webhooks.get(HOOK["id"])
+    finally:
+        await runner.cleanup()
+
+
+async def test_a_small_gzip_body_is_read_whole() -> None:
+    import gzip
+
+    from aiohttp import web
+
+    async def answer(request: web.Request) -> web.Response:
+        if request.path.startswith("/wms/auth/"):
+            return web.json_response(tokens())
+        return web.Response(
+            body=gzip.compress(json.dumps(HOOK).encode()),
+            headers={"Content-Encoding": "gzip", "Content-Type": "application/json"},
+        )
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", answer)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    port = runner.addresses[0][1]
+    try:
+        async with make_client(base_url=f"http://127.0.0.1:{port}") as client:
+            assert (await client.webhooks.get(HOOK["id"])).id == HOOK["id"]
+    finally:
+        await runner.cleanup()
+
+
 def test_the_response_cap_must_be_a_positive_integer() -> None:
     with pytest.raises(InvalidArgumentError, match="max_response_size"):
         make_client(max_response_size=0)
