@@ -162,9 +162,15 @@ def webhook_path(webhook_id: object) -> str:
     if type(webhook_id) is str and _PLAIN_ID.fullmatch(webhook_id):
         return f"/webhooks/{webhook_id}/"
     webhook_id = check_non_empty_str(webhook_id, "webhook id")
+    shown = webhook_id if len(webhook_id) <= 80 else webhook_id[:80] + "..."
     if "/" in webhook_id or webhook_id in (".", ".."):
-        raise InvalidArgumentError(f"webhook id {webhook_id!r} is not a valid id")
-    return f"/webhooks/{quote(webhook_id, safe='')}/"
+        raise InvalidArgumentError(f"webhook id {shown!r} is not a valid id")
+    try:
+        return f"/webhooks/{quote(webhook_id, safe='')}/"
+    except UnicodeEncodeError:  # a lone surrogate ("\ud800"), valid JSON but not UTF-8
+        raise InvalidArgumentError(
+            f"webhook id {shown!r} cannot be sent: it is not valid UTF-8"
+        ) from None
 
 
 def check_page_args(
