@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import math
 import re
-from typing import TypeVar
+from typing import TypeGuard, TypeVar
 from urllib.parse import quote, urlsplit
 
 from .config import is_loopback_host
@@ -84,16 +84,22 @@ def check_seconds(value: object, name: str, *, allow_zero: bool = False) -> floa
     NaN and infinity are refused: a NaN timeout never fires, and an infinite one
     only hides a forgotten setting (pass None where "no limit" is meant).
     """
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, int | float)
-        or not math.isfinite(value)
-        or value < 0
-        or (value == 0 and not allow_zero)
-    ):
+    if not is_finite_number(value) or value < 0 or (value == 0 and not allow_zero):
         bound = ">= 0" if allow_zero else "> 0"
-        raise InvalidArgumentError(f"{name} must be a finite number {bound}, got {value!r}")
+        shown = repr(value) if len(repr(value)) <= 40 else f"{repr(value)[:40]}..."
+        raise InvalidArgumentError(f"{name} must be a finite number {bound}, got {shown}")
     return float(value)
+
+
+def is_finite_number(value: object) -> TypeGuard[int | float]:
+    """An int or float (not a bool) that is finite as a float: NaN, infinity and
+    integers too large for a float (10**400) are not."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False
 
 
 # The common case, answered without urlsplit: https, a plain host name, then a path,

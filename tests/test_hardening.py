@@ -19,9 +19,11 @@ from aioresponses import aioresponses
 
 from ewh_webhooks import (
     AuthenticationError,
+    Backoff,
     EWHClient,
     EWHError,
     InvalidArgumentError,
+    MemoryDedupStore,
     NotFoundError,
     RateLimit,
     ResponseValidationError,
@@ -33,7 +35,7 @@ from ewh_webhooks import (
 from ewh_webhooks.auth import renewal_due
 from ewh_webhooks.converter import structure_items, structure_webhook
 from ewh_webhooks.models import Tokens
-from ewh_webhooks.retry import parse_retry_after
+from ewh_webhooks.retry import decide_retry, parse_retry_after
 from ewh_webhooks.sansio import Response, error_from_response
 from ewh_webhooks.sync import SyncAction, SyncKind, check_specs
 from ewh_webhooks.testing import EWHEmulator, FaultPlan
@@ -302,7 +304,7 @@ async def test_after_a_failed_login_the_next_call_tries_again(
 # --- 4. time settings must be finite -------------------------------------------------
 
 
-@pytest.mark.parametrize("value", [math.nan, math.inf, -1.0, 0])
+@pytest.mark.parametrize("value", [math.nan, math.inf, -1.0, 0, 10**400])
 def test_non_finite_or_non_positive_times_are_refused(value: float) -> None:
     for build in (
         lambda: RetryPolicy(deadline=value),
@@ -310,12 +312,21 @@ def test_non_finite_or_non_positive_times_are_refused(value: float) -> None:
         lambda: Timeout(connect=value),
         lambda: RateLimit(10, value),
         lambda: make_client(timeout=value),
+        lambda: Backoff(initial=value),
+        lambda: MemoryDedupStore(ttl=value),
     ):
         with pytest.raises(InvalidArgumentError, match=r"finite|> 0"):
             build()
 
 
-@pytest.mark.parametrize("value", [math.nan, math.inf, -math.inf])
+def test_an_absurd_backoff_multiplier_reaches_the_cap_instead_of_overflowing() -> None:
+    policy = RetryPolicy(backoff_multiplier=1e300, jitter=0.0)
+    decision = decide_retry(policy, method="GET", retries_done=2, elapsed=0.0, status=503)
+    assert decision.retry
+    assert decision.delay == policy.backoff_max
+
+
+@pytest.mark.parametrize("value", [math.nan, math.inf, -math.inf, 10**400])
 def test_a_backoff_setting_must_be_finite(value: float) -> None:
     with pytest.raises(InvalidArgumentError, match="finite"):
         RetryPolicy(backoff_max=value)
