@@ -649,3 +649,27 @@ async def test_a_header_aiohttp_refuses_is_our_error_not_a_value_error(
         mock.post(LOGIN, payload=tokens())
         mock.get(HOOK_URL, payload=HOOK)
         assert (await other.webhooks.get(HOOK["id"])).id == HOOK["id"]
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"hash_secret": 12345},
+        {"hash_secret": ["SECRETHASH"]},
+        {"url": ["https://u:PASSW@e.com"]},
+        {"group": {"hash_secret": "SECRETHASH"}},
+        {"action": None},
+    ],
+)
+def test_a_spec_with_a_field_that_is_not_text_is_refused(fields: dict[str, Any]) -> None:
+    values: dict[str, Any] = {
+        "url": "https://e.test/h",
+        "group": "order",
+        "action": "shipped",
+        "hash_secret": "s",
+        **fields,
+    }
+    with pytest.raises(InvalidArgumentError, match="must be a string") as caught:
+        WebhookSpec(**values)
+    assert "SECRETHASH" not in str(caught.value)
+    assert "PASSW" not in str(caught.value)
