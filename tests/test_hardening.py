@@ -34,9 +34,10 @@ from ewh_webhooks import (
 )
 from ewh_webhooks.auth import renewal_due
 from ewh_webhooks.converter import structure_items, structure_webhook
+from ewh_webhooks.error_bodies import error_from_response
 from ewh_webhooks.models import Tokens
 from ewh_webhooks.retry import decide_retry, parse_retry_after
-from ewh_webhooks.sansio import Response, error_from_response
+from ewh_webhooks.sansio import Response
 from ewh_webhooks.sync import SyncAction, SyncKind, check_specs
 from ewh_webhooks.testing import EWHEmulator, FaultPlan
 
@@ -673,3 +674,33 @@ def test_a_spec_with_a_field_that_is_not_text_is_refused(fields: dict[str, Any])
         WebhookSpec(**values)
     assert "SECRETHASH" not in str(caught.value)
     assert "PASSW" not in str(caught.value)
+
+
+async def test_a_secret_the_server_echoes_back_is_masked(
+    mock: aioresponses, fake_time: FakeTime
+) -> None:
+    echo = {"message": "Invalid credentials for pw-SECRET-1", "errors": {"x": ["pw-SECRET-1"]}}
+    mock.post(LOGIN, status=401, payload=echo)
+    async with make_client(runtime=fake_time.runtime(), password="pw-SECRET-1") as client:
+        with pytest.raises(AuthenticationError) as caught:
+            await client.webhooks.get(HOOK["id"])
+    error = caught.value
+    assert "pw-SECRET-1" not in str(error)
+    assert "pw-SECRET-1" not in json.dumps(error.body)
+    assert "pw-SECRET-1" not in json.dumps(error.errors)
+    mock.post(LOGIN, payload=tokens())
+    mock.post(
+        f"{BASE}/webhooks/",
+        status=400,
+        payload={"errors": {"hash_secret": ["'whsec-LONG-SECRET' is too weak"]}},
+    )
+    async with make_client(runtime=fake_time.runtime()) as client:
+        with pytest.raises(EWHError) as caught:
+            await client.webhooks.create(
+                url="https://e.test/h",
+                group="order",
+                action="shipped",
+                hash_secret="whsec-LONG-SECRET",
+            )
+    assert "whsec-LONG-SECRET" not in str(caught.value)
+    assert "whsec-LONG-SECRET" not in json.dumps(caught.value.errors)
