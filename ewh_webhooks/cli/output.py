@@ -46,14 +46,8 @@ def printable(text: str) -> str:
     (`\x1b`, `\n`, `\u202e`, `\ud800`); printable text comes back as is."""
     if text.isprintable():
         return text
-    return "".join(ch if ch.isprintable() else _escape(ch) for ch in text)
-
-
-def _escape(ch: str) -> str:
-    code = ord(ch)
-    if code < 0x100:
-        return f"\\x{code:02x}"
-    return f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
+    # repr of one character that is not printable: its escape between the quotes.
+    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
 
 
 def say(*lines: str, file: TextIO | None = None) -> None:

@@ -22,7 +22,7 @@ from typing import Any
 import aiohttp
 
 from ..signature import sign
-from .settings import check_seconds
+from .settings import check_seconds, is_seconds
 from .state import DeliveryAttempt, StoredWebhook
 from .vendor import ENTITY_BY_GROUP
 
@@ -70,14 +70,10 @@ def retry_delays(
         return (0.0 if delay is None else float(delay),) * (count - 1)
     if isinstance(delays, str | bytes) or not isinstance(delays, Sequence):
         raise ValueError(f"delivery_retry_delays must be a sequence of seconds, got {delays!r}")
-    for seconds in delays:
-        try:
-            check_seconds("delivery_retry_delays", seconds, zero_ok=True)
-        except ValueError:
-            raise ValueError(
-                "delivery_retry_delays must be finite numbers of seconds >= 0, "
-                f"got {list(delays)!r}"
-            ) from None
+    if not all(is_seconds(seconds, zero_ok=True) for seconds in delays):
+        raise ValueError(
+            f"delivery_retry_delays must be >= 0 seconds, finite, got {list(delays)!r}"
+        )
     return tuple(float(d) for d in delays)
 
 

@@ -18,7 +18,7 @@ from .responses import ERROR_STYLES
 from .state import EmulatorState
 from .vendor import TOPIC_STYLES
 
-__all__ = ["CHOICES", "ServerSettings", "check_seconds", "check_settings"]
+__all__ = ["CHOICES", "ServerSettings", "check_seconds", "check_settings", "is_seconds"]
 
 
 class ServerSettings(Protocol):
@@ -87,15 +87,19 @@ def check_settings(
             raise ValueError(f"{name} must be an integer >= {floor}, got {number!r}")
 
 
+def is_seconds(value: object, *, zero_ok: bool) -> bool:
+    """A finite number of seconds, > 0 (or >= 0 with `zero_ok`): NaN would never time
+    out, infinity would never answer."""
+    return (
+        not isinstance(value, bool)
+        and isinstance(value, int | float)
+        and math.isfinite(value)
+        and (value >= 0 if zero_ok else value > 0)
+    )
+
+
 def check_seconds(name: str, value: object, *, zero_ok: bool) -> None:
-    """Raise `ValueError` unless `value` is a finite number of seconds, > 0 (or >= 0
-    with `zero_ok`): NaN would never time out, infinity would never answer."""
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, int | float)
-        or not math.isfinite(value)
-        or value < 0
-        or (value == 0 and not zero_ok)
-    ):
+    """Raise `ValueError` naming the setting unless `is_seconds(value)`."""
+    if not is_seconds(value, zero_ok=zero_ok):
         bound = ">= 0" if zero_ok else "> 0"
         raise ValueError(f"{name} must be a finite number of seconds {bound}, got {value!r}")
