@@ -17,7 +17,10 @@ from aiohttp import web
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from ewh_webhooks.cli import main
 from ewh_webhooks.cli.output import cli_message, print_json, printable, say
+from ewh_webhooks.inbox import Delivery
+from ewh_webhooks.inbox.sqlite import SQLiteInbox
 from ewh_webhooks.testing import EWHEmulator
 
 from .cli_fixtures import CLI
@@ -164,6 +167,27 @@ def test_sync_prune_reports_its_writes_whatever_the_ids(
         assert f"delete {plain}: order.shipped https://e.test/unlisted" in ran.out
         assert "delete \\ud800: order.shipped https://e.test/h\\x1b]0;PWNED" in ran.out
         assert "create: stock.updated https://e.test/kept" in ran.out
+
+
+def test_dead_letters_are_listed_escaped(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A dead letter's id and error quote what a sender sent."""
+    path = tmp_path / "inbox.db"
+
+    async def fill() -> None:
+        inbox = SQLiteInbox(path)
+        await inbox.put(Delivery(delivery_id=f"d{INJECTION}", body=b"{}", received_at=1.0))
+        [claimed] = await inbox.claim("w", limit=1)
+        await inbox.fail(claimed, error=f"ValueError: {INJECTION}")
+        await inbox.aclose()
+
+    asyncio.run(fill())
+    capsys.readouterr()
+    assert main(["inbox", "dead", "--inbox", f"sqlite:///{path}"]) == 0
+    out = capsys.readouterr().out
+    assert_terminal_safe(out)
+    assert len(out.splitlines()) == 1
 
 
 # --- a server whose error messages are hostile
