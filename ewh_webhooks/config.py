@@ -27,12 +27,20 @@ def _positive_or_none(_: object, attribute: attrs.Attribute[Any], value: object)
     if value is not None and (
         isinstance(value, bool)
         or not isinstance(value, int | float)
-        or not math.isfinite(value)
+        or not _isfinite(value)
         or value <= 0
     ):
+        shown = repr(value) if len(repr(value)) <= 40 else f"{repr(value)[:40]}..."
         raise InvalidArgumentError(
-            f"Timeout.{attribute.name} must be a finite number > 0 or None, got {value!r}"
+            f"Timeout.{attribute.name} must be a finite number > 0 or None, got {shown}"
         )
+
+
+def _isfinite(value: float) -> bool:
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an int beyond any float (10**400)
+        return False
 
 
 @attrs.frozen(slots=True, kw_only=True)

@@ -180,15 +180,21 @@ class RequestLoop:
 
         while True:
             token = None
+            renewed = False
             if authenticated:
                 # The valid token without awaiting a coroutine: the usual case, cheaper.
                 # A renewal is awaited outside the gate: its login needs a slot too.
-                token = self.auth.valid_token() or await self.auth.token()
+                token = self.auth.valid_token()
+                if token is None:
+                    token = await self.auth.token()
+                    renewed = True
             try:
                 async with self.gate.slot():
                     # Decided once the slot is ours: a wait in the gate (a pause, the
-                    # rate limit) may have used part of the deadline, or the token.
-                    if token is not None and self.auth.valid_token() != token:
+                    # rate limit) may have used part of the deadline, or the token. A
+                    # token just renewed goes as it is (at worst the server answers
+                    # 401, renewed once more): checking it again could renew forever.
+                    if token is not None and not renewed and self.auth.valid_token() != token:
                         token = self.auth.valid_token()
                         if token is None:
                             continue  # it expired while we waited: renew outside the gate

@@ -8,8 +8,10 @@ more than linear time on a body, whatever the server sends.
 
 from __future__ import annotations
 
+import itertools
 import platform
 import re
+import reprlib
 from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
@@ -57,6 +59,9 @@ _STATUS_ERRORS: dict[int, type[APIError]] = {
 }
 # Bodies quoted in messages are cut here so an HTML page never floods a log line.
 _MAX_DETAIL = 200
+# Of a 400's field errors: enough to say what is wrong, never all of a huge body.
+_MAX_FIELDS = 50
+_MAX_MESSAGES = 10
 # Only this much of a non-JSON error body is examined: a few KiB hold any error
 # page's title, and no regex then sees more than this.
 _MAX_EXAMINED = 4096
@@ -156,21 +161,33 @@ def normalize_field_errors(raw: Any) -> dict[str, list[str]]:
     """`{"url": ["bad"], "0": "global"}` -> `{"url": ["bad"], "0": ["global"]}`.
 
     The API's 400 body is loosely shaped (a string or a list per key, sometimes a
-    list of globals); every shape becomes field -> list of strings.
+    list of globals); every shape becomes field -> list of strings, at most
+    `_MAX_FIELDS` fields of `_MAX_MESSAGES` messages (a body could hold millions).
     """
     if isinstance(raw, Mapping):
         out: dict[str, list[str]] = {}
-        for key, value in raw.items():
+        for key, value in itertools.islice(raw.items(), _MAX_FIELDS):
             if isinstance(value, list | tuple):
-                out[str(key)] = [_short(v) for v in value]
+                out[_short(key)] = [_short(v) for v in value[:_MAX_MESSAGES]]
             else:
-                out[str(key)] = [_short(value)]
+                out[_short(key)] = [_short(value)]
         return out
     if isinstance(raw, list | tuple):
-        return {"0": [_short(v) for v in raw]}
+        return {"0": [_short(v) for v in raw[:_MAX_MESSAGES]]}
     if isinstance(raw, str):
         return {"0": [_short(raw)]}
     return {}
+
+
+def _kept_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    """The headers an error keeps: no cookies, and no credentials in a Location."""
+    kept = {}
+    for key, value in headers.items():
+        lowered = key.lower()
+        if lowered == "set-cookie":
+            continue
+        kept[key] = redact_url(value) if lowered in ("location", "content-location") else value
+    return kept
 
 
 def error_from_response(response: Response, *, retry_after: float | None = None) -> APIError:
@@ -212,7 +229,7 @@ def error_from_response(response: Response, *, retry_after: float | None = None)
         "request_id": response.request_id,
         "method": response.method,
         "path": response.path,
-        "headers": {k: v for k, v in response.headers.items() if k.lower() != "set-cookie"},
+        "headers": _kept_headers(response.headers),
     }
     if cls is RateLimitError:
         return RateLimitError(message, retry_after=retry_after, **kwargs)
@@ -256,7 +273,12 @@ def _shorten(text: str) -> str:
 
 
 def _short(value: object) -> str:
-    return _shorten(value if isinstance(value, str) else str(value)[: _MAX_DETAIL * 2])
+    if isinstance(value, str):
+        return _shorten(value)
+    if isinstance(value, list | tuple | dict):
+        # reprlib shows a few items of each level: str() would render all of them first.
+        return _shorten(reprlib.repr(value))
+    return _shorten(str(value)[: _MAX_DETAIL * 2])
 
 
 def _readable_text(text: str) -> str:
