@@ -249,7 +249,8 @@ async def test_a_redelivery_during_a_long_inline_handler_is_retried_not_taken_fo
     async def slow(event: WebhookEvent) -> None:
         calls.append(event.delivery_id)
         started.set()
-        await finish.wait()
+        if len(calls) == 1:  # (a second call would be the defect: it must not wait)
+            await finish.wait()
 
     receiver = WebhookReceiver(
         secret=SECRET,
