@@ -264,8 +264,10 @@ async def test_a_redelivery_during_a_long_inline_handler_is_retried_not_taken_fo
         first = asyncio.create_task(served.deliver("evt-1"))
         await started.wait()
         now[0] = 120.0  # past the old fixed 60 s pending mark, within inline_timeout
-        assert await served.deliver("evt-1") == 503
-        finish.set()
+        try:
+            assert await served.deliver("evt-1") == 503
+        finally:
+            finish.set()
         assert await first == 200
         assert await served.deliver("evt-1") == 200  # a duplicate now
     assert calls == ["evt-1"]
