@@ -39,9 +39,10 @@ class WebhookEvent:
 
     `entity` may differ from `group` (stock events carry entity "variant").
     `delivery_id` is the `X-Webhook-Id` header (see `clean_delivery_id`; None when
-    absent or blank): delivery is at least once, so deduplicate on it. `attempt` counts how often this event has been handed to the
-    handlers (1 the first time; more when `InboxWorker` retries it after a failure or
-    after a worker died mid-run): handlers should be idempotent.
+    absent or blank): delivery is at least once, so deduplicate on it. `attempt`
+    counts how often this event has been handed to the handlers (1 the first time;
+    more when `InboxWorker` retries it after a failure or after a worker died
+    mid-run): handlers should be idempotent.
     """
 
     group: str
