@@ -25,6 +25,8 @@ log = logging.getLogger("ewh_webhooks.auth")
 # Renew this long before `exp` (or a quarter of the lifetime for short-lived tokens),
 # so a request never leaves with a token that dies on the way.
 DEFAULT_REFRESH_MARGIN = 60.0
+# A token said to live less than this is renewed on a 401 only, never ahead of time.
+MIN_LIFETIME = 1.0
 
 RenewalHook = Callable[[str, float, BaseException | None], None]
 """`on_renewal(kind, elapsed, error)`: kind is "refresh" or "login"."""
@@ -43,17 +45,18 @@ def renewal_due(tokens: Tokens, *, received_at: float, wall_now: float, margin: 
 
     The lifetime is `exp - iat` when the server gave both (its own clock on both
     sides), else `exp - wall_now`; without a usable `exp` (missing, NaN, infinite)
-    the token is renewed only on a 401.
+    the token is renewed only on a 401, as it is when the lifetime is under
+    `MIN_LIFETIME` (a second).
     """
     if tokens.exp is None:
         return math.inf
     lifetime = tokens.exp - (tokens.iat if tokens.iat is not None else wall_now)
     if not math.isfinite(lifetime):
         return math.inf
-    if lifetime <= 0:
-        # Expired on arrival by our clock: a skewed clock, not a dead token, is the
-        # likely cause. Renewing before every request would burn refresh tokens, so
-        # wait for the server's 401 instead.
+    if lifetime < MIN_LIFETIME:
+        # Expired on arrival by our clock (a skewed clock, not a dead token, is the
+        # likely cause), or a lifetime no request could use: renewing before every
+        # request would burn refresh tokens, so wait for the server's 401 instead.
         return math.inf
     return received_at + lifetime - min(margin, lifetime / 4)
 

@@ -23,6 +23,7 @@ from .redaction import redact_json
 from .shapes import (
     fast_tokens,
     fast_webhook,
+    id_label,
     item_label,
     raw_page,
     unstructure_create,
@@ -91,7 +92,7 @@ def structure_webhook(data: Any, *, what: str) -> Webhook:
             return hook
     item_id = data.get("id") if isinstance(data, Mapping) else None
     if isinstance(item_id, str):
-        what = f"{what} (id {item_id!r})"
+        what = f"{what} {id_label(item_id)}"
     return structure(data, Webhook, what=what)
 
 

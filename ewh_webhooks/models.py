@@ -15,6 +15,7 @@ from typing import Any
 
 import attrs
 
+from .errors import InvalidArgumentError
 from .redaction import redact_url
 from .topics import topic_of
 
@@ -23,6 +24,15 @@ __all__ = ["Page", "RawPage", "Tokens", "Webhook", "WebhookCreate", "WebhookSpec
 
 def _derived_topic(self: Any) -> str:
     return topic_of(self.group, self.action)
+
+
+def _text(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    # A spec is written by hand or loaded from a file: a number or a list where a
+    # string belongs is refused now (and never shown raw in a repr).
+    if not isinstance(value, str):
+        raise InvalidArgumentError(
+            f"WebhookSpec.{attribute.name} must be a string, got {type(value).__name__}"
+        )
 
 
 def _url_repr(url: str | None) -> str:
@@ -119,10 +129,10 @@ class WebhookUpdate:
 class WebhookSpec:
     """A desired webhook for `sync`: identified by group + action + url."""
 
-    url: str = attrs.field(repr=_url_repr)
-    group: str
-    action: str
-    hash_secret: str = attrs.field(repr=False)
+    url: str = attrs.field(repr=_url_repr, validator=_text)
+    group: str = attrs.field(validator=_text)
+    action: str = attrs.field(validator=_text)
+    hash_secret: str = attrs.field(repr=False, validator=_text)
 
     @property
     def topic(self) -> str:

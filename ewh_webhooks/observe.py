@@ -19,11 +19,14 @@ import asyncio
 import inspect
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
 from .errors import InvalidArgumentError
+
+if TYPE_CHECKING:
+    from .retry import RetryDecision
 
 __all__ = ["ClientEvent", "Hook", "Hooks", "RateLimitPause", "RequestAttempt", "TokenRenewal"]
 
@@ -74,6 +77,34 @@ ClientEvent = RequestAttempt | TokenRenewal | RateLimitPause
 Hook = Callable[[ClientEvent], Awaitable[None] | None]
 
 
+def attempt_event(
+    method: str,
+    route: str,
+    customer: str | None,
+    attempt: int,
+    status: int | None,
+    elapsed: float,
+    request_id: str,
+    decision: RetryDecision | None,
+    error: str | None = None,
+) -> RequestAttempt:
+    """The `RequestAttempt` of one attempt and what was decided after it."""
+    retry = decision is not None and decision.retry
+    return RequestAttempt(
+        method=method,
+        route=route,
+        customer=customer,
+        attempt=attempt,
+        status=status,
+        elapsed=elapsed,
+        request_id=request_id,
+        error=error,
+        retry=retry,
+        retry_delay=decision.delay if retry and decision is not None else None,
+        reason=decision.reason if decision is not None else "",
+    )
+
+
 class Hooks:
     """Calls every hook with each event; a failing hook is logged, never raised."""
 
@@ -100,6 +131,12 @@ class Hooks:
                     task.add_done_callback(self._finished)
             except Exception:
                 log.exception("ewh_webhooks hook %r failed on %s", hook, type(event).__name__)
+
+    def renewal(self, kind: str, elapsed: float, error: BaseException | None) -> None:
+        """Emit a `TokenRenewal` (the token manager's `on_renewal`)."""
+        self.emit(
+            TokenRenewal(kind=kind, elapsed=elapsed, error=type(error).__name__ if error else None)
+        )
 
     def _finished(self, task: asyncio.Future[Any]) -> None:
         self._pending.discard(task)

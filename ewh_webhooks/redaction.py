@@ -6,11 +6,19 @@ repr, a log line or an error message.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-__all__ = ["REDACTED", "SECRET_KEYS", "redact_json", "redact_text", "redact_url"]
+__all__ = [
+    "REDACTED",
+    "SECRET_KEYS",
+    "redact_json",
+    "redact_text",
+    "redact_url",
+    "scrub",
+    "secret_values",
+]
 
 REDACTED = "***"
 # Field names whose values are secrets, in the API's bodies and in webhook URLs'
@@ -40,6 +48,10 @@ _TEXT_SECRET = re.compile(
     re.IGNORECASE,
 )
 _MAX_DEPTH = 32
+# What `redact_json` keeps of a body: enough to read it, never a copy of a huge one.
+MAX_NODES = 1000
+MAX_STRING = 1000
+_CUT = "..."
 
 
 def _is_secret_key(key: object) -> bool:
@@ -84,25 +96,79 @@ def redact_url(url: str) -> str:
     return _USERINFO.sub(rf"\1:{REDACTED}@", shown) if "@" in shown else shown
 
 
-def redact_json(value: Any, *, _depth: int = 0) -> Any:
-    """A copy of a parsed JSON value with secret fields replaced and URLs redacted."""
-    if _depth > _MAX_DEPTH:
-        return "..."
+def redact_json(value: Any, *, secrets: Sequence[str] = ()) -> Any:
+    """A copy of a parsed JSON value fit to keep on an error: secret fields replaced,
+    URLs and `key=value` secrets in strings masked, `secrets` (values the caller
+    knows, e.g. the password it just sent) masked wherever they appear, and its size
+    bounded (at most `MAX_NODES` values, strings cut at `MAX_STRING` characters,
+    nesting at 32), so a hostile body costs the same little time and memory as a
+    small one."""
+    return _redact(value, 0, [MAX_NODES], _worth_scrubbing(secrets))
+
+
+def secret_values(body: Any, *also: str | None) -> list[str]:
+    """The values of a request body's secret fields (`password`, `hash_secret`,
+    `refresh_token`...) and `also` (the bearer token): what a server might echo back
+    in an error."""
+    found = [value for value in also if value]
+    if isinstance(body, Mapping):
+        found += [v for k, v in body.items() if _is_secret_key(k) and isinstance(v, str)]
+    return found
+
+
+def scrub(text: str, secrets: Sequence[str]) -> str:
+    """`text` with every known secret value replaced by `***`."""
+    for secret in _worth_scrubbing(secrets):
+        if secret in text:
+            text = text.replace(secret, REDACTED)
+    return text
+
+
+def _worth_scrubbing(secrets: Sequence[str]) -> list[str]:
+    # Longest first (one may contain another); a value of one to three characters
+    # would mask ordinary words, and says little about a secret anyway.
+    return sorted((s for s in secrets if len(s) >= 4), key=len, reverse=True)
+
+
+def _redact(value: Any, depth: int, left: list[int], secrets: list[str]) -> Any:
+    if depth > _MAX_DEPTH or left[0] <= 0:
+        return _CUT
+    left[0] -= 1
     if isinstance(value, Mapping):
-        return {
-            key: REDACTED if _is_secret_key(key) else redact_json(item, _depth=_depth + 1)
-            for key, item in value.items()
-        }
+        out: dict[Any, Any] = {}
+        for key, item in value.items():
+            if left[0] <= 0:
+                out[_CUT] = f"{len(value) - len(out)} more"
+                break
+            out[key] = REDACTED if _is_secret_key(key) else _redact(item, depth + 1, left, secrets)
+        return out
     if isinstance(value, list):
-        return [redact_json(item, _depth=_depth + 1) for item in value]
-    if isinstance(value, str) and "://" in value:
-        return redact_url(value)
+        items: list[Any] = []
+        for item in value:
+            if left[0] <= 0:
+                items.append(f"{_CUT} {len(value) - len(items)} more")
+                break
+            items.append(_redact(item, depth + 1, left, secrets))
+        return items
+    if isinstance(value, str):
+        text = value if len(value) <= MAX_STRING else value[:MAX_STRING] + _CUT
+        if "://" in text:
+            text = redact_url(text)
+        text = _mask_secret_pairs(text)
+        for secret in secrets:
+            if secret in text:
+                text = text.replace(secret, REDACTED)
+        return text
     return value
+
+
+def _mask_secret_pairs(text: str) -> str:
+    return _TEXT_SECRET.sub(lambda m: m.group("key") + REDACTED, text)
 
 
 def redact_text(text: str) -> str:
     """Mask `key: value` / `key=value` pairs of secret keys, and URL credentials, in text."""
-    text = _TEXT_SECRET.sub(lambda m: m.group("key") + REDACTED, text)
+    text = _mask_secret_pairs(text)
     if "://" in text and "@" in text:
         text = re.sub(r"(\w+://)[^/\s@]*@", rf"\1{REDACTED}@", text)
     return text

@@ -20,13 +20,15 @@ import aiohttp
 from ._json import encode_body
 from .auth import TokenManager
 from .config import Timeout, is_loopback_host
+from .error_bodies import error_from_response
 from .errors import (
     APIConnectionError,
     ClientClosedError,
 )
 from .limits import RateLimiter, RequestGate
 from .login import Credentials, LoginCalls
-from .observe import Hook, Hooks, RateLimitPause, RequestAttempt, TokenRenewal
+from .observe import Hook, Hooks, RateLimitPause, RequestAttempt, attempt_event
+from .redaction import secret_values
 from .retry import (
     RetryDecision,
     RetryPolicy,
@@ -37,13 +39,7 @@ from .retry import (
     throttle_pause,
 )
 from .runtime import Runtime
-from .sansio import (
-    Response,
-    build_url,
-    error_from_response,
-    request_headers,
-    user_agent,
-)
+from .sansio import Response, build_url, request_headers, user_agent
 from .tasks import OwnedTasks
 from .transport import AiohttpTransport
 
@@ -103,7 +99,7 @@ class RequestLoop:
             refresh=calls.refresh,
             clock=runtime.clock,
             wall_clock=runtime.wall_clock,
-            on_renewal=self._on_renewal if self.hooks else None,
+            on_renewal=self.hooks.renewal if self.hooks else None,
         )
         # Request ids: 64 random bits per client, then a counter. As unique as a uuid4
         # across clients, and cheaper per request than asking the OS for randomness.
@@ -119,11 +115,6 @@ class RequestLoop:
     @property
     def closed(self) -> bool:
         return self.transport.closed
-
-    def _on_renewal(self, kind: str, elapsed: float, error: BaseException | None) -> None:
-        self.hooks.emit(
-            TokenRenewal(kind=kind, elapsed=elapsed, error=type(error).__name__ if error else None)
-        )
 
     async def request(
         self,
@@ -164,31 +155,28 @@ class RequestLoop:
         def attempt(
             status: int | None, decision: RetryDecision | None, error: str | None = None
         ) -> RequestAttempt:
-            return RequestAttempt(
-                method=method,
-                route=route,
-                customer=customer,
-                attempt=retries + 1,
-                status=status,
-                elapsed=rt.clock() - sent_at,
-                request_id=request_id,
-                error=error,
-                retry=decision is not None and decision.retry,
-                retry_delay=decision.delay if decision is not None and decision.retry else None,
-                reason=decision.reason if decision is not None else "",
+            elapsed = rt.clock() - sent_at
+            return attempt_event(
+                method, route, customer, retries + 1, status, elapsed, request_id, decision, error
             )
 
         while True:
             token = None
+            renewed = False
             if authenticated:
                 # The valid token without awaiting a coroutine: the usual case, cheaper.
                 # A renewal is awaited outside the gate: its login needs a slot too.
-                token = self.auth.valid_token() or await self.auth.token()
+                token = self.auth.valid_token()
+                if token is None:
+                    token = await self.auth.token()
+                    renewed = True
             try:
                 async with self.gate.slot():
                     # Decided once the slot is ours: a wait in the gate (a pause, the
-                    # rate limit) may have used part of the deadline, or the token.
-                    if token is not None and self.auth.valid_token() != token:
+                    # rate limit) may have used part of the deadline, or the token. A
+                    # token just renewed goes as it is (at worst the server answers
+                    # 401, renewed once more): checking it again could renew forever.
+                    if token is not None and not renewed and self.auth.valid_token() != token:
                         token = self.auth.valid_token()
                         if token is None:
                             continue  # it expired while we waited: renew outside the gate
@@ -292,7 +280,9 @@ class RequestLoop:
                         hooks.emit(RateLimitPause(seconds=pause, status=status, route=route))
                 if not decision.retry:
                     log.debug("%s %s not retried: %s", method, path, decision.reason)
-                    raise error_from_response(response, retry_after=retry_after)
+                    # What we sent that a server might echo back: never in an error.
+                    sent = secret_values(json_body, token)
+                    raise error_from_response(response, retry_after=retry_after, secrets=sent)
             log.debug("%s %s retry in %.2fs (%s)", method, path, decision.delay, decision.reason)
             retries += 1
             wait = backoff_wait(decision.delay, self.gate.paused_for)

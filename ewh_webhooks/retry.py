@@ -96,7 +96,10 @@ def exponential_delay(
     share) at random: `rand` in [0, 1), 0 gives the full delay. The one backoff formula
     of the SDK (requests here, deliveries in the inbox worker)."""
     exponent = min(max(step, 0), 64)  # no overflow on absurd counts
-    base = min(maximum, initial * multiplier**exponent)
+    try:
+        base = min(maximum, initial * multiplier**exponent)
+    except OverflowError:  # an absurd multiplier (1e300 ** 2): the cap it would reach
+        base = maximum
     return base * (1.0 - min(jitter, 1.0) * rand)
 
 

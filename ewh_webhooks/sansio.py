@@ -9,9 +9,7 @@ more than linear time on a body, whatever the server sends.
 from __future__ import annotations
 
 import platform
-import re
 from collections.abc import Mapping
-from http import HTTPStatus
 from typing import Any
 from urllib.parse import urlencode
 
@@ -20,26 +18,21 @@ import aiohttp
 from . import _json
 from ._version import __version__
 from .errors import (
-    APIError,
-    AuthenticationError,
-    BadRequestError,
-    NotFoundError,
-    PermissionDeniedError,
-    RateLimitError,
     ResponseValidationError,
-    ServerError,
 )
-from .redaction import redact_json, redact_text, redact_url
+from .redaction import redact_text
 
 __all__ = [
     "AUTH_PATH_PREFIX",
     "IDEMPOTENT_METHODS",
     "Response",
     "build_url",
+    "MAX_DETAIL",
+    "body_text",
     "decode_json",
-    "error_from_response",
-    "normalize_field_errors",
+    "is_auth_response",
     "request_headers",
+    "shorten",
     "user_agent",
 ]
 
@@ -48,21 +41,8 @@ IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "PATCH", "DELET
 # Bodies on these paths carry credentials and tokens: never quoted in messages.
 AUTH_PATH_PREFIX = "/wms/auth/"
 
-_STATUS_ERRORS: dict[int, type[APIError]] = {
-    400: BadRequestError,
-    401: AuthenticationError,
-    403: PermissionDeniedError,
-    404: NotFoundError,
-    429: RateLimitError,
-}
 # Bodies quoted in messages are cut here so an HTML page never floods a log line.
-_MAX_DETAIL = 200
-# Only this much of a non-JSON error body is examined: a few KiB hold any error
-# page's title, and no regex then sees more than this.
-_MAX_EXAMINED = 4096
-# `[^<>]`: a tag ends at the next "<" too, so an unclosed "<<<<" is scanned once.
-_TAG = re.compile(r"<[^<>]*>")
-_SPACE = re.compile(r"\s+")
+MAX_DETAIL = 200
 
 
 class Response:
@@ -148,143 +128,35 @@ def decode_json(response: Response) -> Any:
         raise ResponseValidationError(
             f"{response.method} {response.path} returned {response.status} with a body "
             f"that is not JSON: {_quoted(response)}",
-            body=None if _is_auth(response) else redact_text(_excerpt(response.body)),
+            body=None if is_auth_response(response) else redact_text(_excerpt(response.body)),
         ) from exc
 
 
-def normalize_field_errors(raw: Any) -> dict[str, list[str]]:
-    """`{"url": ["bad"], "0": "global"}` -> `{"url": ["bad"], "0": ["global"]}`.
-
-    The API's 400 body is loosely shaped (a string or a list per key, sometimes a
-    list of globals); every shape becomes field -> list of strings.
-    """
-    if isinstance(raw, Mapping):
-        out: dict[str, list[str]] = {}
-        for key, value in raw.items():
-            if isinstance(value, list | tuple):
-                out[str(key)] = [_short(v) for v in value]
-            else:
-                out[str(key)] = [_short(value)]
-        return out
-    if isinstance(raw, list | tuple):
-        return {"0": [_short(v) for v in raw]}
-    if isinstance(raw, str):
-        return {"0": [_short(raw)]}
-    return {}
-
-
-def error_from_response(response: Response, *, retry_after: float | None = None) -> APIError:
-    """Map an error response to the exception class for its status, whatever the body."""
-    status = response.status
-    auth = _is_auth(response)
-    body = _parse_body(response.body)
-    errors: dict[str, list[str]] = {}
-    detail = ""
-    if isinstance(body, Mapping):
-        errors = normalize_field_errors(body.get("errors"))
-        detail = _first_str(body, "message", "detail", "error", "title")
-        if not detail and errors:
-            detail = "; ".join(
-                f"{field}: {' '.join(msgs)}" if field != "0" else " ".join(msgs)
-                for field, msgs in errors.items()
-            )
-        body = redact_json(body)
-    elif isinstance(body, str):
-        detail = "" if auth else _readable_text(body)
-        body = None if auth else redact_text(body[:_MAX_EXAMINED])
-    try:
-        reason = HTTPStatus(status).phrase
-    except ValueError:
-        reason = ""
-    message = f"{response.method} {response.path} failed: {status} {reason}".rstrip()
-    detail = redact_text(_shorten(detail))
-    # "Not Found" or "502 Bad Gateway" repeats the status line: say it once.
-    if detail and detail.rstrip(".").lower() not in (reason.lower(), f"{status} {reason}".lower()):
-        message += f": {detail}"
-    location = response.headers.get("Location")
-    if 300 <= status < 400 and location:
-        message += f" (redirect to {_shorten(redact_url(location))!r} not followed; check base_url)"
-    cls = _STATUS_ERRORS.get(status) or (ServerError if status >= 500 else APIError)
-    kwargs: dict[str, Any] = {
-        "status": status,
-        "body": body,
-        "errors": errors,
-        "request_id": response.request_id,
-        "method": response.method,
-        "path": response.path,
-        "headers": {k: v for k, v in response.headers.items() if k.lower() != "set-cookie"},
-    }
-    if cls is RateLimitError:
-        return RateLimitError(message, retry_after=retry_after, **kwargs)
-    return cls(message, **kwargs)
-
-
-def _is_auth(response: Response) -> bool:
+def is_auth_response(response: Response) -> bool:
+    """Whether `response` answers a login or refresh (its body may carry tokens)."""
     return response.path.startswith(AUTH_PATH_PREFIX)
 
 
 def _quoted(response: Response) -> str:
-    if _is_auth(response):
+    if is_auth_response(response):
         return f"({len(response.body)} bytes, not shown: it may carry tokens)"
     return repr(redact_text(_excerpt(response.body)))
 
 
-def _parse_body(body: bytes) -> Any:
-    if not body:
-        return None
-    try:
-        return _json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        return _text(body)
-
-
-def _text(body: bytes) -> str:
+def body_text(body: bytes) -> str:
+    """A body as text, whatever its bytes."""
     return body.decode("utf-8", errors="replace")
 
 
 def _excerpt(body: bytes) -> str:
     # At most four bytes a character: enough bytes for the excerpt, never the whole body.
-    limit = _MAX_DETAIL * 4
-    text = _text(body[:limit])
+    limit = MAX_DETAIL * 4
+    text = body_text(body[:limit])
     if len(body) > limit:
-        return text[:_MAX_DETAIL] + "..."
-    return _shorten(text)
+        return text[:MAX_DETAIL] + "..."
+    return shorten(text)
 
 
-def _shorten(text: str) -> str:
-    return text if len(text) <= _MAX_DETAIL else text[:_MAX_DETAIL] + "..."
-
-
-def _short(value: object) -> str:
-    return _shorten(value if isinstance(value, str) else str(value)[: _MAX_DETAIL * 2])
-
-
-def _readable_text(text: str) -> str:
-    """An HTML error page becomes its title (or its text, tags stripped), shortened.
-
-    Linear in the examined prefix: plain `find`s for the title, and a tag pattern
-    that cannot backtrack over a run of "<".
-    """
-    text = text[:_MAX_EXAMINED]
-    lowered = text.lower()
-    start = lowered.find("<title")
-    if start >= 0:
-        open_end = lowered.find(">", start)
-        close = lowered.find("</title", open_end + 1) if open_end >= 0 else -1
-        if close >= 0:
-            text = text[open_end + 1 : close]
-    if "<" in text:
-        text = _TAG.sub(" ", text)
-    if "&" in text:
-        import html  # only error pages need it: kept off the import of the client
-
-        text = html.unescape(text)
-    return _shorten(_SPACE.sub(" ", text).strip())
-
-
-def _first_str(body: Mapping[str, Any], *keys: str) -> str:
-    for key in keys:
-        value = body.get(key)
-        if isinstance(value, str) and value:
-            return value
-    return ""
+def shorten(text: str) -> str:
+    """`text` cut at `MAX_DETAIL` characters, saying so."""
+    return text if len(text) <= MAX_DETAIL else text[:MAX_DETAIL] + "..."

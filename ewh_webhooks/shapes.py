@@ -21,6 +21,7 @@ from .topics import parse_topic, topic_of
 __all__ = [
     "fast_tokens",
     "fast_webhook",
+    "id_label",
     "item_label",
     "parse_datetime",
     "raw_page",
@@ -193,7 +194,14 @@ def raw_page(data: Any) -> RawPage:
 def item_label(index: int, item: Any) -> str:
     """How an error names a listed item: its index, and its id when it has one."""
     item_id = item.get("id") if isinstance(item, Mapping) else None
-    return f"results[{index}] (id {item_id!r})" if isinstance(item_id, str) else f"results[{index}]"
+    return (
+        f"results[{index}] {id_label(item_id)}" if isinstance(item_id, str) else f"results[{index}]"
+    )
+
+
+def id_label(item_id: str) -> str:
+    """`(id '...')` for an error message, a server's absurdly long id cut short."""
+    return f"(id {item_id if len(item_id) <= 80 else item_id[:80] + '...'!r})"
 
 
 def _optional_str(value: Any) -> str | None:

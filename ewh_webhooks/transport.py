@@ -22,6 +22,7 @@ __all__ = ["DEFAULT_MAX_RESPONSE_SIZE", "AiohttpTransport"]
 # A page of webhooks is tens of KiB; 16 MiB is generous and still stops a server
 # (or something in between) from filling memory.
 DEFAULT_MAX_RESPONSE_SIZE = 16 * 1024 * 1024
+_ENCODING = "Content-Encoding"
 _CHUNK = 64 * 1024
 
 
@@ -127,7 +128,11 @@ class AiohttpTransport:
                 allow_redirects=False,
             ) as resp:
                 length = resp.content_length
-                if length is not None and length <= self.max_response_size:
+                if (
+                    length is not None
+                    and length <= self.max_response_size
+                    and _ENCODING not in resp.headers
+                ):
                     payload = await resp.read()  # the usual case, without `_read`'s coroutine
                 else:
                     payload = await self._read(resp, method, path)
@@ -162,9 +167,12 @@ class AiohttpTransport:
     async def _read(self, resp: aiohttp.ClientResponse, method: str, path: str) -> bytes:
         limit = self.max_response_size
         length = resp.content_length
-        if length is not None and length <= limit:
+        # A compressed body's Content-Length counts the bytes on the wire, not what
+        # they inflate to (a few KiB of gzip can be gigabytes): count what is read.
+        encoded = _ENCODING in resp.headers
+        if length is not None and length <= limit and not encoded:
             return await resp.read()
-        if length is None:
+        if length is None or encoded:
             chunks: list[bytes] = []
             size = 0
             async for chunk in resp.content.iter_chunked(_CHUNK):

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import math
 import re
-from typing import TypeVar
+from typing import TypeGuard, TypeVar
 from urllib.parse import quote, urlsplit
 
 from .config import is_loopback_host
@@ -84,16 +84,22 @@ def check_seconds(value: object, name: str, *, allow_zero: bool = False) -> floa
     NaN and infinity are refused: a NaN timeout never fires, and an infinite one
     only hides a forgotten setting (pass None where "no limit" is meant).
     """
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, int | float)
-        or not math.isfinite(value)
-        or value < 0
-        or (value == 0 and not allow_zero)
-    ):
+    if not is_finite_number(value) or value < 0 or (value == 0 and not allow_zero):
         bound = ">= 0" if allow_zero else "> 0"
-        raise InvalidArgumentError(f"{name} must be a finite number {bound}, got {value!r}")
+        shown = repr(value) if len(repr(value)) <= 40 else f"{repr(value)[:40]}..."
+        raise InvalidArgumentError(f"{name} must be a finite number {bound}, got {shown}")
     return float(value)
+
+
+def is_finite_number(value: object) -> TypeGuard[int | float]:
+    """An int or float (not a bool) that is finite as a float: NaN, infinity and
+    integers too large for a float (10**400) are not."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False
 
 
 # The common case, answered without urlsplit: https, a plain host name, then a path,
@@ -162,9 +168,15 @@ def webhook_path(webhook_id: object) -> str:
     if type(webhook_id) is str and _PLAIN_ID.fullmatch(webhook_id):
         return f"/webhooks/{webhook_id}/"
     webhook_id = check_non_empty_str(webhook_id, "webhook id")
+    shown = webhook_id if len(webhook_id) <= 80 else webhook_id[:80] + "..."
     if "/" in webhook_id or webhook_id in (".", ".."):
-        raise InvalidArgumentError(f"webhook id {webhook_id!r} is not a valid id")
-    return f"/webhooks/{quote(webhook_id, safe='')}/"
+        raise InvalidArgumentError(f"webhook id {shown!r} is not a valid id")
+    try:
+        return f"/webhooks/{quote(webhook_id, safe='')}/"
+    except UnicodeEncodeError:  # a lone surrogate ("\ud800"), valid JSON but not UTF-8
+        raise InvalidArgumentError(
+            f"webhook id {shown!r} cannot be sent: it is not valid UTF-8"
+        ) from None
 
 
 def check_page_args(

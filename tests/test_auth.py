@@ -25,6 +25,9 @@ WALL = 1_700_000_000.0
         (WALL - 10, None, math.inf),  # expired by our (skewed?) clock: wait for a 401
         (WALL, WALL, math.inf),  # no lifetime at all: wait for a 401 too
         (WALL + 1, WALL, 100 + 1 - 0.25),  # a one-second token is still renewed early
+        (WALL + 0.99, WALL, math.inf),  # shorter: no request could use it; wait for a 401
+        (WALL + 1e-5, WALL, math.inf),
+        (1e-300, 0.0, math.inf),
     ],
 )
 def test_renewal_due_table(exp: float | None, iat: float | None, expected: float) -> None:

@@ -11,6 +11,7 @@ import sys
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 import aiohttp
 import pytest
@@ -18,9 +19,11 @@ from aioresponses import aioresponses
 
 from ewh_webhooks import (
     AuthenticationError,
+    Backoff,
     EWHClient,
     EWHError,
     InvalidArgumentError,
+    MemoryDedupStore,
     NotFoundError,
     RateLimit,
     ResponseValidationError,
@@ -30,9 +33,11 @@ from ewh_webhooks import (
     WebhookSpec,
 )
 from ewh_webhooks.auth import renewal_due
+from ewh_webhooks.converter import structure_items, structure_webhook
+from ewh_webhooks.error_bodies import error_from_response
 from ewh_webhooks.models import Tokens
-from ewh_webhooks.retry import parse_retry_after
-from ewh_webhooks.sansio import Response, error_from_response
+from ewh_webhooks.retry import decide_retry, parse_retry_after
+from ewh_webhooks.sansio import Response
 from ewh_webhooks.sync import SyncAction, SyncKind, check_specs
 from ewh_webhooks.testing import EWHEmulator, FaultPlan
 
@@ -63,6 +68,76 @@ def test_error_bodies_are_mapped_in_linear_time(body: bytes) -> None:
     assert time.process_time() - started < 0.5
     assert isinstance(error, ServerError)
     assert len(str(error)) < 400
+
+
+def _values(value: object) -> int:
+    if isinstance(value, dict):
+        return 1 + sum(_values(v) for v in value.values())
+    if isinstance(value, list):
+        return 1 + sum(_values(v) for v in value)
+    return 1
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"errors": {str(i): ["m" * 50] for i in range(200_000)}},
+        {"errors": {"url": [[1] * 10] * 200_000}},
+        {"message": "bad", "items": [{"id": str(i), "note": "x" * 5000} for i in range(20_000)]},
+    ],
+    ids=["many-fields", "huge-field", "huge-body"],
+)
+def test_a_huge_error_body_costs_little_more_than_parsing_it(payload: dict[str, Any]) -> None:
+    body = json.dumps(payload).encode()
+    started = time.process_time()
+    json.loads(body)
+    parsing = time.process_time() - started
+    started = time.process_time()
+    error = error_from_response(response(body, status=400))
+    mapping = time.process_time() - started
+    # It took 4.6 times the parsing (walking, joining and copying every field); now
+    # a bounded part of the body is examined and kept.
+    assert mapping < 2 * parsing + 0.05
+    assert len(error.errors) <= 50
+    assert all(len(messages) <= 10 for messages in error.errors.values())
+    assert _values(error.body) <= 1000 + 33  # and a "... more" mark per level at most
+    assert len(str(error)) < 400
+
+
+def test_an_error_keeps_no_credentials_in_its_location_or_body_strings() -> None:
+    body = json.dumps({"message": "nope", "hint": "password=SECRETPASSWORD"}).encode()
+    answer = Response(
+        status=302,
+        headers={"Location": "https://alice:PW@evil.test/x?token=T"},
+        body=body,
+        method="GET",
+        path="/webhooks/",
+    )
+    error = error_from_response(answer)
+    assert "PW@" not in error.headers["Location"]
+    assert "token=T" not in error.headers["Location"]
+    assert "SECRETPASSWORD" not in json.dumps(error.body)
+    assert "SECRETPASSWORD" not in str(error)
+
+
+async def test_an_id_that_is_not_utf8_is_refused_with_our_error(
+    mock: aioresponses, fake_time: FakeTime
+) -> None:
+    async with make_client(runtime=fake_time.runtime()) as client:
+        with pytest.raises(InvalidArgumentError, match="not valid UTF-8"):
+            await client.webhooks.delete("\ud800x")
+        with pytest.raises(InvalidArgumentError, match="not valid UTF-8"):
+            await client.webhooks.get("\udce9")
+
+
+def test_a_servers_huge_id_is_cut_short_in_messages() -> None:
+    item = {"id": "a" * 1_000_000, "url": "https://e.test/", "created_at": "nope"}
+    with pytest.raises(ResponseValidationError) as caught:
+        structure_webhook(item, what="GET /webhooks/x/")
+    assert len(str(caught.value)) < 2000
+    with pytest.raises(ResponseValidationError) as caught:
+        structure_items([item], what="GET /webhooks/ results")
+    assert len(str(caught.value)) < 2000
 
 
 # --- 2. only our errors escape, whatever the server sends -------------------------------
@@ -230,7 +305,7 @@ async def test_after_a_failed_login_the_next_call_tries_again(
 # --- 4. time settings must be finite -------------------------------------------------
 
 
-@pytest.mark.parametrize("value", [math.nan, math.inf, -1.0, 0])
+@pytest.mark.parametrize("value", [math.nan, math.inf, -1.0, 0, 10**400])
 def test_non_finite_or_non_positive_times_are_refused(value: float) -> None:
     for build in (
         lambda: RetryPolicy(deadline=value),
@@ -238,12 +313,21 @@ def test_non_finite_or_non_positive_times_are_refused(value: float) -> None:
         lambda: Timeout(connect=value),
         lambda: RateLimit(10, value),
         lambda: make_client(timeout=value),
+        lambda: Backoff(initial=value),
+        lambda: MemoryDedupStore(ttl=value),
     ):
         with pytest.raises(InvalidArgumentError, match=r"finite|> 0"):
             build()
 
 
-@pytest.mark.parametrize("value", [math.nan, math.inf, -math.inf])
+def test_an_absurd_backoff_multiplier_reaches_the_cap_instead_of_overflowing() -> None:
+    policy = RetryPolicy(backoff_multiplier=1e300, jitter=0.0)
+    decision = decide_retry(policy, method="GET", retries_done=2, elapsed=0.0, status=503)
+    assert decision.retry
+    assert decision.delay == policy.backoff_max
+
+
+@pytest.mark.parametrize("value", [math.nan, math.inf, -math.inf, 10**400])
 def test_a_backoff_setting_must_be_finite(value: float) -> None:
     with pytest.raises(InvalidArgumentError, match="finite"):
         RetryPolicy(backoff_max=value)
@@ -485,6 +569,67 @@ async def test_a_chunked_response_larger_than_the_cap_is_refused() -> None:
         await runner.cleanup()
 
 
+@pytest.mark.parametrize("status", [200, 500])
+async def test_a_gzip_body_that_inflates_past_the_cap_is_refused(status: int) -> None:
+    # 50 KiB on the wire, 8 MiB inflated: Content-Length is the compressed size.
+    import gzip
+
+    from aiohttp import web
+
+    bomb = gzip.compress(b'{"message": "' + b"x" * (8 << 20) + b'"}')
+    assert len(bomb) < 64 * 1024
+
+    async def answer(request: web.Request) -> web.Response:
+        if request.path.startswith("/wms/auth/"):
+            return web.json_response(tokens())
+        return web.Response(
+            status=status,
+            body=bomb,
+            headers={"Content-Encoding": "gzip", "Content-Type": "application/json"},
+        )
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", answer)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    port = runner.addresses[0][1]
+    try:
+        async with make_client(
+            base_url=f"http://127.0.0.1:{port}", max_response_size=1 << 20, retry=no_retry()
+        ) as client:
+            with pytest.raises(ResponseValidationError, match="larger than 1048576 bytes"):
+                await client.webhooks.get(HOOK["id"])
+    finally:
+        await runner.cleanup()
+
+
+async def test_a_small_gzip_body_is_read_whole() -> None:
+    import gzip
+
+    from aiohttp import web
+
+    async def answer(request: web.Request) -> web.Response:
+        if request.path.startswith("/wms/auth/"):
+            return web.json_response(tokens())
+        return web.Response(
+            body=gzip.compress(json.dumps(HOOK).encode()),
+            headers={"Content-Encoding": "gzip", "Content-Type": "application/json"},
+        )
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", answer)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    port = runner.addresses[0][1]
+    try:
+        async with make_client(base_url=f"http://127.0.0.1:{port}") as client:
+            assert (await client.webhooks.get(HOOK["id"])).id == HOOK["id"]
+    finally:
+        await runner.cleanup()
+
+
 def test_the_response_cap_must_be_a_positive_integer() -> None:
     with pytest.raises(InvalidArgumentError, match="max_response_size"):
         make_client(max_response_size=0)
@@ -505,3 +650,57 @@ async def test_a_header_aiohttp_refuses_is_our_error_not_a_value_error(
         mock.post(LOGIN, payload=tokens())
         mock.get(HOOK_URL, payload=HOOK)
         assert (await other.webhooks.get(HOOK["id"])).id == HOOK["id"]
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"hash_secret": 12345},
+        {"hash_secret": ["SECRETHASH"]},
+        {"url": ["https://u:PASSW@e.com"]},
+        {"group": {"hash_secret": "SECRETHASH"}},
+        {"action": None},
+    ],
+)
+def test_a_spec_with_a_field_that_is_not_text_is_refused(fields: dict[str, Any]) -> None:
+    values: dict[str, Any] = {
+        "url": "https://e.test/h",
+        "group": "order",
+        "action": "shipped",
+        "hash_secret": "s",
+        **fields,
+    }
+    with pytest.raises(InvalidArgumentError, match="must be a string") as caught:
+        WebhookSpec(**values)
+    assert "SECRETHASH" not in str(caught.value)
+    assert "PASSW" not in str(caught.value)
+
+
+async def test_a_secret_the_server_echoes_back_is_masked(
+    mock: aioresponses, fake_time: FakeTime
+) -> None:
+    echo = {"message": "Invalid credentials for pw-SECRET-1", "errors": {"x": ["pw-SECRET-1"]}}
+    mock.post(LOGIN, status=401, payload=echo)
+    async with make_client(runtime=fake_time.runtime(), password="pw-SECRET-1") as client:
+        with pytest.raises(AuthenticationError) as caught:
+            await client.webhooks.get(HOOK["id"])
+    error = caught.value
+    assert "pw-SECRET-1" not in str(error)
+    assert "pw-SECRET-1" not in json.dumps(error.body)
+    assert "pw-SECRET-1" not in json.dumps(error.errors)
+    mock.post(LOGIN, payload=tokens())
+    mock.post(
+        f"{BASE}/webhooks/",
+        status=400,
+        payload={"errors": {"hash_secret": ["'whsec-LONG-SECRET' is too weak"]}},
+    )
+    async with make_client(runtime=fake_time.runtime()) as client:
+        with pytest.raises(EWHError) as caught:
+            await client.webhooks.create(
+                url="https://e.test/h",
+                group="order",
+                action="shipped",
+                hash_secret="whsec-LONG-SECRET",
+            )
+    assert "whsec-LONG-SECRET" not in str(caught.value)
+    assert "whsec-LONG-SECRET" not in json.dumps(caught.value.errors)

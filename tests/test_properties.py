@@ -24,11 +24,12 @@ from ewh_webhooks.converter import (
     structure_webhook,
     unstructure,
 )
+from ewh_webhooks.error_bodies import error_from_response
 from ewh_webhooks.models import RawPage, Tokens, Webhook, WebhookCreate, WebhookUpdate
 from ewh_webhooks.pagination import PageRef, next_page, same_origin
 from ewh_webhooks.redaction import redact_text, redact_url
 from ewh_webhooks.retry import RETRY_STATUSES, decide_retry, parse_retry_after
-from ewh_webhooks.sansio import Response, decode_json, error_from_response
+from ewh_webhooks.sansio import Response, decode_json
 
 BASE = "https://api.test"
 FAST = settings(max_examples=150, suppress_health_check=[HealthCheck.too_slow], deadline=None)

@@ -14,6 +14,7 @@ from aioresponses import CallbackResult, aioresponses
 from ewh_webhooks import (
     EWHClient,
     InvalidArgumentError,
+    RateLimit,
     RateLimitError,
     RetryPolicy,
     ServerError,
@@ -296,6 +297,21 @@ async def test_trace_configs_with_a_session_of_your_own_are_refused_not_ignored(
     async with aiohttp.ClientSession() as session:
         with pytest.raises(InvalidArgumentError, match=r"your own aiohttp\.ClientSession"):
             make_client(session=session, trace_configs=[aiohttp.TraceConfig()])
+
+
+async def test_a_token_that_expires_while_its_request_waits_is_renewed_once_not_forever(
+    mock: aioresponses, fake_time: FakeTime
+) -> None:
+    # The rate limit holds the second request 10 s, longer than a token lives (5 s):
+    # it renews once, and the renewed token goes out even if it too aged in the wait.
+    mock.post(LOGIN, payload=tokens(1, lifetime=5), repeat=True)
+    mock.get(HOOK_URL, payload=HOOK, repeat=True)
+    limit = RateLimit(1, 10.0, clock=fake_time.clock, sleep=fake_time.sleep)
+    async with make_client(runtime=fake_time.runtime(), rate_limit=limit) as client:
+        await asyncio.wait_for(client.webhooks.get(HOOK["id"]), 2)
+        await asyncio.wait_for(client.webhooks.get(HOOK["id"]), 2)
+    assert len(calls(mock, "GET", HOOK_URL)) == 2
+    assert len(calls(mock, "POST", LOGIN)) == 2  # the first login, one renewal
 
 
 # --- conventions ---------------------------------------------------------------------

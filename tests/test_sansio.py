@@ -17,13 +17,8 @@ from ewh_webhooks import (
     ResponseValidationError,
     ServerError,
 )
-from ewh_webhooks.sansio import (
-    Response,
-    decode_json,
-    error_from_response,
-    normalize_field_errors,
-    user_agent,
-)
+from ewh_webhooks.error_bodies import error_from_response, normalize_field_errors
+from ewh_webhooks.sansio import Response, decode_json, user_agent
 
 
 def response(status: int, body: bytes, headers: dict[str, str] | None = None) -> Response:

@@ -172,6 +172,17 @@ async def test_progress_callback_sees_every_write(client: EWHClient) -> None:
     assert seen == [(i, 7) for i in range(1, 8)]
 
 
+async def test_an_async_progress_callback_is_awaited(client: EWHClient) -> None:
+    seen: list[int] = []
+
+    async def progress(item: object, done: int, total: int) -> None:
+        await asyncio.sleep(0)
+        seen.append(done)
+
+    await client.webhooks.sync(specs_for("X", 3), on_progress=progress)
+    assert sorted(seen) == [1, 2, 3]
+
+
 async def test_cancelling_a_sync_leaves_no_task_behind() -> None:
     async with EWHEmulator(latency=0.05) as emu, emu.client() as client:
 

@@ -77,9 +77,9 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _error(exc: BaseException, status: int) -> int:
-    from .output import cli_message
+    from .output import cli_message, say
 
-    print(f"error: {cli_message(exc)}", file=sys.stderr)
+    say(f"error: {cli_message(exc)}", file=sys.stderr)
     return status
 
 

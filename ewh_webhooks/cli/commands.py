@@ -144,12 +144,12 @@ async def _update(args: argparse.Namespace) -> int:
 
 async def _delete(args: argparse.Namespace) -> int:
     from .connect import open_client
-    from .output import print_json
+    from .output import print_json, say
 
     async with open_client(args) as client:
         await client.webhooks.delete(args.id)
     if args.json:
         print_json({"deleted": args.id})
     else:
-        print(f"deleted {args.id}")
+        say(f"deleted {args.id}")
     return 0

@@ -11,6 +11,7 @@ from typing import Any
 from ..errors import InvalidArgumentError
 from ..inbox.protocol import DeadLetter, Inbox
 from ..inbox.sqlite import SQLiteInbox
+from .output import say
 
 __all__ = ["inspect_inbox"]
 
@@ -41,7 +42,8 @@ async def inspect_inbox(
             for letter in letters:
                 when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(letter.failed_at))
                 delivery_id = letter.delivery.delivery_id
-                print(f"{delivery_id}  {when}  attempts {letter.attempts}  {letter.error}")
+                # The id and the error quote what a sender sent: escaped, never raw.
+                say(f"{delivery_id}  {when}  attempts {letter.attempts}  {letter.error}")
         elif action == "replay":
             count = await inbox.replay_dead(args.ids or None)
             print(

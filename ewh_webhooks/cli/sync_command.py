@@ -71,7 +71,7 @@ class _Progress:
 async def _sync(args: argparse.Namespace) -> int:
     from ..sync import sync_customers
     from .connect import host_of, open_client
-    from .output import print_json
+    from .output import print_json, say
     from .specfile import load_spec_file
     from .sync_report import report_lines, result_json
 
@@ -103,5 +103,5 @@ async def _sync(args: argparse.Namespace) -> int:
         print_json({"ok": ok, "dry_run": args.dry_run, "customers": report})
     else:
         summaries = [result.summary() for result in results.values()]
-        print("\n".join(report_lines(report, summaries)))
+        say(*report_lines(report, summaries))
     return 0 if ok else 1

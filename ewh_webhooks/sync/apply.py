@@ -9,6 +9,7 @@ retried blindly; the next sync lists again and plans from what really exists.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
 from collections.abc import Iterator
 
@@ -70,7 +71,9 @@ async def apply_plan(
         results.append(item)
         if on_progress is not None:
             try:
-                on_progress(item, len(results), total)
+                reported = on_progress(item, len(results), total)
+                if inspect.isawaitable(reported):  # an async callback: awaited in turn
+                    await reported
             except Exception:
                 log.exception("sync on_progress callback failed; the sync goes on")
 

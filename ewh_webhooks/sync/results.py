@@ -3,7 +3,7 @@ that gathers the failures."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 
 import attrs
 
@@ -28,9 +28,9 @@ class SyncItemResult:
         return self.error is None
 
 
-SyncProgress = Callable[[SyncItemResult, int, int], None]
-"""`on_progress(item, done, total)`, called after each write finishes. If it raises,
-the error is logged and the sync goes on."""
+SyncProgress = Callable[[SyncItemResult, int, int], Awaitable[None] | None]
+"""`on_progress(item, done, total)`, called after each write finishes (a coroutine
+function is awaited). If it raises, the error is logged and the sync goes on."""
 
 
 class SyncError(EWHError):

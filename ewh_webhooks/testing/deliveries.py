@@ -22,6 +22,7 @@ from typing import Any
 import aiohttp
 
 from ..signature import sign
+from .settings import check_seconds, is_seconds
 from .state import DeliveryAttempt, StoredWebhook
 from .vendor import ENTITY_BY_GROUP
 
@@ -62,13 +63,18 @@ def retry_delays(
         return DEFAULT_RETRY_DELAYS
     if delays is None:
         count = 3 if attempts is None else attempts
-        if count < 1:
-            raise ValueError("delivery_attempts must be at least 1")
-        delays = [0.0 if delay is None else delay] * (count - 1)
-    schedule = tuple(float(d) for d in delays)
-    if any(not d >= 0 for d in schedule):  # `not >=` also catches NaN
-        raise ValueError(f"delivery retry delays must be >= 0 seconds, got {list(delays)}")
-    return schedule
+        if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+            raise ValueError(f"delivery_attempts must be an integer, at least 1, got {count!r}")
+        if delay is not None:
+            check_seconds("delivery_retry_delay", delay, zero_ok=True)
+        return (0.0 if delay is None else float(delay),) * (count - 1)
+    if isinstance(delays, str | bytes) or not isinstance(delays, Sequence):
+        raise ValueError(f"delivery_retry_delays must be a sequence of seconds, got {delays!r}")
+    if not all(is_seconds(seconds, zero_ok=True) for seconds in delays):
+        raise ValueError(
+            f"delivery_retry_delays must be >= 0 seconds, finite, got {list(delays)!r}"
+        )
+    return tuple(float(d) for d in delays)
 
 
 def envelope(

@@ -24,7 +24,7 @@ from ..client import EWHClient
 from .app import build_app
 from .deliveries import Delivery, Sleep, envelope, no_wait, retry_delays, send_with_retries
 from .faults import FaultPlan, server_rate_limit
-from .settings import check_settings
+from .settings import check_seconds, check_settings
 from .state import DeliveryAttempt, EmulatorState, RecordedRequest
 
 __all__ = ["EWHEmulator"]
@@ -126,6 +126,8 @@ class EWHEmulator:
             max_limit=max_limit,
             count_shortfall=count_shortfall,
         )
+        check_seconds("token_lifetime", token_lifetime, zero_ok=False)
+        check_seconds("latency", latency, zero_ok=True)
         self.username = username
         self.password = password
         self.wms_code = wms_code

@@ -1,5 +1,5 @@
 """The emulator's settings: what its handlers read (`ServerSettings`) and which values
-it can honour (`check_settings`).
+it can honour (`check_settings`, `check_seconds`).
 
 Settings are plain attributes, read on every request, so a test may change one
 mid-run. `EWHEmulator` is the one implementation of the protocol; the handlers depend
@@ -9,6 +9,7 @@ an import cycle.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Protocol
 
@@ -17,7 +18,7 @@ from .responses import ERROR_STYLES
 from .state import EmulatorState
 from .vendor import TOPIC_STYLES
 
-__all__ = ["CHOICES", "ServerSettings", "check_settings"]
+__all__ = ["CHOICES", "ServerSettings", "check_seconds", "check_settings", "is_seconds"]
 
 
 class ServerSettings(Protocol):
@@ -84,3 +85,21 @@ def check_settings(
             continue
         if isinstance(number, bool) or not isinstance(number, int) or number < floor:
             raise ValueError(f"{name} must be an integer >= {floor}, got {number!r}")
+
+
+def is_seconds(value: object, *, zero_ok: bool) -> bool:
+    """A finite number of seconds, > 0 (or >= 0 with `zero_ok`): NaN would never time
+    out, infinity would never answer."""
+    return (
+        not isinstance(value, bool)
+        and isinstance(value, int | float)
+        and math.isfinite(value)
+        and (value >= 0 if zero_ok else value > 0)
+    )
+
+
+def check_seconds(name: str, value: object, *, zero_ok: bool) -> None:
+    """Raise `ValueError` naming the setting unless `is_seconds(value)`."""
+    if not is_seconds(value, zero_ok=zero_ok):
+        bound = ">= 0" if zero_ok else "> 0"
+        raise ValueError(f"{name} must be a finite number of seconds {bound}, got {value!r}")
