@@ -3,21 +3,23 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, Protocol
 
 import attrs
 import cattrs
 from cattrs.gen import make_dict_structure_fn, override
 
 from .cattrs_converter import converter
-from .errors import InvalidEventError
+from .errors import InvalidArgumentError, InvalidEventError
 from .signature import SIGNATURE_HEADER, verify_signature
 from .topics import topic_of
 
 __all__ = [
     "DELIVERY_ID_HEADER",
+    "HeadersLike",
     "WebhookEvent",
+    "clean_delivery_id",
     "decode_envelope",
     "get_header",
     "parse_event",
@@ -36,10 +38,11 @@ class WebhookEvent:
     """One delivered event. `body` is the entity as sent; `raw` the whole envelope.
 
     `entity` may differ from `group` (stock events carry entity "variant").
-    `delivery_id` is the `X-Webhook-Id` header: delivery is at least once, so
-    deduplicate on it. `attempt` counts how often this event has been handed to the
-    handlers (1 the first time; more when `InboxWorker` retries it after a failure or
-    after a worker died mid-run): handlers should be idempotent.
+    `delivery_id` is the `X-Webhook-Id` header (see `clean_delivery_id`; None when
+    absent or blank): delivery is at least once, so deduplicate on it. `attempt`
+    counts how often this event has been handed to the handlers (1 the first time;
+    more when `InboxWorker` retries it after a failure or after a worker died
+    mid-run): handlers should be idempotent.
     """
 
     group: str
@@ -95,15 +98,41 @@ def structure_event(
     except cattrs.BaseValidationError as exc:
         details = "; ".join(cattrs.transform_error(exc, path="event"))
         raise InvalidEventError(f"webhook event does not fit: {details}", body=envelope) from exc
-    # An empty X-Webhook-Id is no id: deduplicating on "" would drop a different event.
-    delivery_id = delivery_id or None
+    delivery_id = clean_delivery_id(delivery_id)
     return attrs.evolve(event, delivery_id=delivery_id, raw=envelope, attempt=attempt)
 
 
-def decode_envelope(body: bytes) -> Any:
+def clean_delivery_id(value: str | None) -> str | None:
+    """The `X-Webhook-Id` to deduplicate on, the same whatever stores it: surrounding
+    whitespace removed, blank meaning none (deduplicating on "" would drop a different
+    event), and always encodable as UTF-8 (aiohttp decodes undecodable header bytes into
+    lone surrogates, which SQLite and Redis cannot store: those bytes become `\\xNN`)."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise InvalidArgumentError(
+            f"the {DELIVERY_ID_HEADER} header must be a str, got {type(value).__name__}"
+        )
+    value = value.strip()
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        try:  # the bytes as received, where aiohttp escaped them
+            raw = value.encode("utf-8", "surrogateescape")
+        except UnicodeEncodeError:  # another lone surrogate, from a str built elsewhere
+            raw = value.encode("utf-8", "backslashreplace")
+        value = raw.decode("utf-8", "backslashreplace")
+    return value or None
+
+
+def decode_envelope(body: bytes | bytearray | memoryview) -> Any:
     """The JSON of a delivery's body, or `InvalidEventError` (never another exception,
     whatever the bytes: invalid UTF-8, huge integers, nesting deep enough to exhaust
     the parser's recursion)."""
+    if isinstance(body, memoryview):
+        body = body.tobytes()
+    elif not isinstance(body, bytes | bytearray):
+        raise InvalidArgumentError("body must be the raw bytes of the request")
     try:
         return json.loads(body)
     except (ValueError, UnicodeDecodeError) as exc:
@@ -114,22 +143,51 @@ def decode_envelope(body: bytes) -> Any:
         raise InvalidEventError("webhook event body is nested too deeply") from None
 
 
-def get_header(headers: Mapping[str, str], name: str) -> str | None:
-    """Case-insensitive lookup in any mapping (a plain dict, CIMultiDict, Starlette's)."""
-    value = headers.get(name)
-    if value is not None:
-        return value
+class HeadersLike(Protocol):
+    """What `parse_event` reads headers from: any mapping of names to values, or an
+    object with `get` and `items` (Werkzeug's `Headers`, which is not a Mapping)."""
+
+    def get(self, name: str, /) -> Any: ...
+
+    def items(self) -> Iterable[tuple[Any, Any]]: ...
+
+
+def get_header(headers: HeadersLike | Iterable[tuple[str, str]], name: str) -> str | None:
+    """Case-insensitive lookup in any mapping (a plain dict, CIMultiDict, Starlette's,
+    Werkzeug's) or in a list of (name, value) pairs; `InvalidArgumentError` for anything
+    else."""
     lowered = name.lower()
-    for key, candidate in headers.items():
-        if key.lower() == lowered:
-            return candidate
+    if callable(getattr(headers, "get", None)) and callable(getattr(headers, "items", None)):
+        value = headers.get(name)  # type: ignore[union-attr]
+        if value is not None:
+            return value  # type: ignore[no-any-return]
+        pairs: Iterable[Any] = headers.items()  # type: ignore[union-attr]
+    elif isinstance(headers, list | tuple):
+        pairs = headers
+    else:
+        raise InvalidArgumentError(
+            f"headers must be a mapping or a list of (name, value) pairs, "
+            f"not {type(headers).__name__}"
+        )
+    for pair in pairs:
+        if not (isinstance(pair, tuple | list) and len(pair) == 2):
+            raise InvalidArgumentError("headers must be (name, value) pairs")
+        key, candidate = pair
+        if isinstance(key, str) and key.lower() == lowered:
+            return candidate  # type: ignore[no-any-return]
     return None
 
 
 def parse_event(
-    body: bytes, headers: Mapping[str, str], secret: str | bytes | Sequence[str | bytes]
+    body: bytes | bytearray | memoryview,
+    headers: HeadersLike | Iterable[tuple[str, str]],
+    secret: str | bytes | Sequence[str | bytes],
 ) -> WebhookEvent:
     """Verify `X-Hmac-Sha256` over the raw `body`, then return the typed event.
+
+    `headers` is the request's headers (any mapping, case-insensitive) or a list of
+    (name, value) pairs. Raises `InvalidSignatureError` or `InvalidEventError` for a bad
+    delivery, `InvalidArgumentError` for arguments of the wrong type.
 
     >>> event = parse_event(await request.read(), request.headers, secret)
     >>> event.topic, event.entity_id, event.delivery_id

@@ -11,11 +11,17 @@ import base64
 import binascii
 import hashlib
 import hmac
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from .errors import InvalidArgumentError, InvalidSignatureError
 
-__all__ = ["SIGNATURE_HEADER", "check_webhook_secret", "sign", "verify_signature"]
+__all__ = [
+    "SIGNATURE_HEADER",
+    "check_webhook_secret",
+    "sign",
+    "verify_signature",
+    "webhook_secrets",
+]
 
 SIGNATURE_HEADER = "X-Hmac-Sha256"
 _DIGEST_SIZE = hashlib.sha256().digest_size
@@ -24,11 +30,13 @@ _DIGEST_SIZE = hashlib.sha256().digest_size
 _BYTES = (bytes, bytearray, memoryview)  # a tuple: isinstance is twice as fast as with a union
 
 
-def _key(secret: str | bytes) -> bytes:
+def _key(secret: str | bytes | bytearray | memoryview) -> bytes:
     if isinstance(secret, str):
         return _utf8(secret)
     if isinstance(secret, bytes):
         return secret
+    if isinstance(secret, bytearray | memoryview):
+        return bytes(secret)
     raise InvalidArgumentError("a webhook secret must be str or bytes")
 
 
@@ -39,9 +47,16 @@ def _utf8(secret: str) -> bytes:
         raise InvalidArgumentError("a webhook secret must be valid Unicode") from None
 
 
+_ONE_SECRET = (str, bytes, bytearray, memoryview)
+
+
 def _keys(secret: str | bytes | Sequence[str | bytes]) -> list[bytes]:
-    if isinstance(secret, (str, bytes)):  # one secret, the common case
+    if isinstance(secret, _ONE_SECRET):  # one secret, the common case
         keys = [_key(secret)]
+    elif isinstance(secret, Mapping):  # its keys would be taken for the secrets
+        raise InvalidArgumentError(
+            "a webhook secret must be str or bytes, or a list of them, not a mapping"
+        )
     elif isinstance(secret, Iterable):
         keys = [_key(s) for s in secret]
     else:
@@ -58,6 +73,13 @@ def check_webhook_secret(secret: object) -> None:
     _keys(secret)  # type: ignore[arg-type]
 
 
+def webhook_secrets(secret: object) -> tuple[bytes, ...]:
+    """`secret` (one secret, or several while rotating: any iterable, a generator
+    included) checked and kept as a tuple of keys, for a receiver to hold and reuse.
+    `InvalidArgumentError` as `check_webhook_secret`."""
+    return tuple(_keys(secret))  # type: ignore[arg-type]
+
+
 def sign(body: bytes, secret: str | bytes) -> str:
     """The `X-Hmac-Sha256` header value for `body` (for tests and emulators)."""
     if not isinstance(body, _BYTES):
@@ -66,7 +88,9 @@ def sign(body: bytes, secret: str | bytes) -> str:
 
 
 def verify_signature(
-    body: bytes, signature: str | None, secret: str | bytes | Sequence[str | bytes]
+    body: bytes | bytearray | memoryview,
+    signature: str | bytes | None,
+    secret: str | bytes | Sequence[str | bytes],
 ) -> None:
     """Raise `InvalidSignatureError` unless `signature` matches `body` under a secret.
 
@@ -75,6 +99,12 @@ def verify_signature(
     if not isinstance(body, _BYTES):
         raise InvalidArgumentError("body must be the raw bytes of the request, not parsed JSON")
     keys = _keys(secret)
+    if isinstance(signature, bytes):
+        signature = signature.decode("latin-1")
+    elif signature is not None and not isinstance(signature, str):
+        raise InvalidArgumentError(
+            f"the {SIGNATURE_HEADER} header must be a str, got {type(signature).__name__}"
+        )
     if not signature or not (signature := signature.strip()):
         raise InvalidSignatureError(f"missing {SIGNATURE_HEADER} header")
     try:

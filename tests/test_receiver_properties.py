@@ -70,6 +70,8 @@ def headers(draw: st.DrawFn, body: bytes) -> dict[str, str]:
         result["X-Webhook-Id"] = draw(header_text)
     if draw(st.booleans()):
         result["Content-Type"] = draw(header_text)
+    if draw(st.integers(0, 3)) == 0:  # a body (the bytes drawn) that claims to be compressed
+        result["Content-Encoding"] = draw(st.sampled_from(["gzip", "deflate", "identity"]))
     return result
 
 
@@ -130,7 +132,11 @@ def test_the_receiver_never_answers_500_whatever_it_is_sent(tmp_path: Path) -> N
             loop = asyncio.get_running_loop()
 
             async def post_to_all(body: bytes, hdrs: dict[str, str]) -> list[int]:
-                return [(await one.post(body, hdrs))[0] for one in served]
+                statuses = []
+                for one in served:  # (aiohttp answers a body it cannot inflate in text)
+                    async with one.session.post(one.url, data=body, headers=hdrs) as resp:
+                        statuses.append(resp.status)
+                return statuses
 
             @settings(max_examples=100, deadline=None, suppress_health_check=list(HealthCheck))
             @given(data=st.data())

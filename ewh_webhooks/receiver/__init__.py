@@ -25,9 +25,10 @@ logged, passed to `on_error` and kept in `receiver.failed` for `replay()`.
 (or running past `inline_timeout`) answers 500 so the sender retries; a redelivery
 arriving while the first attempt still runs gets 503 (it is not a duplicate yet).
 
-Answers: 200 accepted / duplicate / handled, 400 malformed body, 401 bad signature,
-413 body over `max_body_size`, 503 (with Retry-After) when the sender should retry:
-the store failed, too many pending events, or the same delivery is being handled.
+Answers: 200 accepted / duplicate / handled, 400 malformed body (or one that does not
+decode as its Content-Encoding), 401 bad signature, 413 body over `max_body_size`,
+503 (with Retry-After) when the sender should retry: the store failed, too many
+pending events, or the same delivery is being handled.
 """
 
 from .app import DEFAULT_MAX_BODY_SIZE, DEFAULT_MAX_PENDING, WebhookReceiver

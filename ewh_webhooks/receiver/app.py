@@ -13,15 +13,21 @@ from typing import Any
 
 from aiohttp import web
 
-from ..dedup import DedupState, DedupStore, MemoryDedupStore, as_dedup_store
+from ..dedup import (
+    DEFAULT_PENDING_TTL,
+    DedupState,
+    DedupStore,
+    MemoryDedupStore,
+    as_dedup_store,
+)
 from ..errors import InvalidArgumentError, InvalidEventError, InvalidSignatureError
 from ..events import DELIVERY_ID_HEADER, WebhookEvent, get_header, parse_event
 from ..inbox.protocol import Delivery, Inbox, probe_inbox
 from ..routing import Router
-from ..signature import SIGNATURE_HEADER, check_webhook_secret
+from ..signature import SIGNATURE_HEADER, webhook_secrets
 from ..validation import check_count, check_positive_int, check_seconds, conforms
 from .background import BackgroundHandling, ErrorHook
-from .http import RETRY_AFTER, BodyTooLarge, answer, read_body
+from .http import RETRY_AFTER, BodyTooLarge, BodyUnreadable, answer, read_body
 
 __all__ = ["DEFAULT_MAX_BODY_SIZE", "DEFAULT_MAX_PENDING", "WebhookReceiver"]
 
@@ -35,7 +41,10 @@ DEFAULT_INLINE_TIMEOUT = 8.0
 # Background mode without an inbox: events held in memory at most, then 503.
 DEFAULT_MAX_PENDING = 1000
 # What a stored delivery keeps of the request: enough to verify and parse it again.
-STORED_HEADERS = (SIGNATURE_HEADER, DELIVERY_ID_HEADER, "Content-Type")
+STORED_HEADERS = (SIGNATURE_HEADER, "Content-Type")
+# An inline handler's pending mark outlives `inline_timeout` by this much, so that a
+# redelivery is never taken for new while the first attempt may still be running.
+PENDING_MARGIN = 30.0
 
 
 class WebhookReceiver:
@@ -58,7 +67,8 @@ class WebhookReceiver:
         worker_options: Mapping[str, Any] | None = None,
         shutdown_timeout: float = 10.0,
     ) -> None:
-        check_webhook_secret(secret)
+        # Kept as checked: an iterator (a generator) would be empty at the first delivery.
+        self._secret = webhook_secrets(secret)
         if not isinstance(router, Router):
             raise InvalidArgumentError("router must be a Router")
         if mode not in ("background", "inline"):
@@ -74,13 +84,14 @@ class WebhookReceiver:
                 raise InvalidArgumentError(
                     "an inbox deduplicates in the same write that stores: drop dedup="
                 )
-        self._secret = secret
         self.router = router
         self.inbox = inbox
         self.dedup: DedupStore = MemoryDedupStore() if dedup is None else as_dedup_store(dedup)
         self.max_body_size = check_positive_int(max_body_size, "max_body_size")
         self.mode = mode
         self.inline_timeout = check_seconds(inline_timeout, "inline_timeout")
+        # How long a claimed delivery id stays pending when nothing reports back.
+        self.pending_ttl = max(DEFAULT_PENDING_TTL, self.inline_timeout + PENDING_MARGIN)
         self.workers = check_count(workers, "workers")
         self.worker_options = dict(worker_options or {})
         self.shutdown_timeout = check_seconds(shutdown_timeout, "shutdown_timeout", allow_zero=True)
@@ -114,6 +125,9 @@ class WebhookReceiver:
             body = await read_body(request, self.max_body_size)
         except BodyTooLarge:
             return answer(413, f"body larger than {self.max_body_size} bytes")
+        except BodyUnreadable as exc:
+            log.warning("rejected a delivery: %s", exc)
+            return answer(400, str(exc), close=True)
         try:
             event = parse_event(body, request.headers, self._secret)
         except InvalidSignatureError as exc:
@@ -140,6 +154,8 @@ class WebhookReceiver:
             for name in STORED_HEADERS
             if (value := get_header(request.headers, name)) is not None
         }
+        if event.delivery_id is not None:  # as parsed: what the worker parses again
+            headers[DELIVERY_ID_HEADER] = event.delivery_id
         delivery = Delivery(
             delivery_id=event.delivery_id or f"no-id-{uuid.uuid4()}",
             body=body,
@@ -162,7 +178,7 @@ class WebhookReceiver:
         delivery_id = event.delivery_id
         if delivery_id is not None:
             try:
-                state = await self.dedup.claim(delivery_id)
+                state = await self.dedup.claim(delivery_id, pending_ttl=self.pending_ttl)
             except Exception as exc:
                 log.error("dedup store failed for %s: %s", delivery_id, exc, exc_info=True)
                 return answer(503, "dedup store unavailable; retry later", retry_after=RETRY_AFTER)
