@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import math
 import re
-from typing import TypeGuard, TypeVar
+from typing import TypeVar
 from urllib.parse import quote, urlsplit
 
 from .config import is_loopback_host
@@ -82,20 +82,24 @@ def check_seconds(value: object, name: str, *, allow_zero: bool = False) -> floa
     """A finite number of seconds, > 0 (or >= 0 with `allow_zero`).
 
     NaN and infinity are refused: a NaN timeout never fires, and an infinite one
-    only hides a forgotten setting (pass None where "no limit" is meant).
+    only hides a forgotten setting (pass None where "no limit" is meant). So are
+    integers beyond any float (10**400).
     """
-    if not is_finite_number(value) or value < 0 or (value == 0 and not allow_zero):
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not is_finite(value)
+        or value < 0
+        or (value == 0 and not allow_zero)
+    ):
         bound = ">= 0" if allow_zero else "> 0"
         shown = repr(value) if len(repr(value)) <= 40 else f"{repr(value)[:40]}..."
         raise InvalidArgumentError(f"{name} must be a finite number {bound}, got {shown}")
     return float(value)
 
 
-def is_finite_number(value: object) -> TypeGuard[int | float]:
-    """An int or float (not a bool) that is finite as a float: NaN, infinity and
-    integers too large for a float (10**400) are not."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return False
+def is_finite(value: float) -> bool:
+    """`math.isfinite`, but False (not OverflowError) for an int beyond any float."""
     try:
         return math.isfinite(value)
     except OverflowError:
