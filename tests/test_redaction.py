@@ -7,7 +7,15 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from ewh_webhooks.redaction import redact_json, redact_text, redact_url
+from ewh_webhooks.redaction import (
+    MAX_NODES,
+    MAX_STRING,
+    redact_json,
+    redact_text,
+    redact_url,
+    scrub,
+    secret_values,
+)
 
 
 @pytest.mark.parametrize(
@@ -83,3 +91,63 @@ def test_a_password_behind_extra_slashes_is_still_hidden() -> None:
     shown = redact_url("https:////:pw@host.test/path")
     assert urlsplit(shown).password in (None, "***")
     assert "pw" not in shown
+
+
+# --- what a kept error body may hold: bounded, secrets masked ------------------------
+
+
+def test_a_kept_body_holds_at_most_max_nodes_values_and_says_how_many_were_left() -> None:
+    body = {"items": list(range(5000))}
+    kept = redact_json(body)
+    # The mapping and the list count one each: MAX_NODES - 2 numbers, then the mark.
+    assert kept["items"][: MAX_NODES - 2] == list(range(MAX_NODES - 2))
+    assert kept["items"][MAX_NODES - 2 :] == [f"... {5000 - (MAX_NODES - 2)} more"]
+    wide = redact_json({f"k{i}": i for i in range(5000)})
+    assert len(wide) == MAX_NODES  # MAX_NODES - 1 keys, then the mark
+    assert wide["..."] == f"{5000 - (MAX_NODES - 1)} more"
+
+
+def test_a_body_within_the_budget_is_kept_whole() -> None:
+    body = {"items": list(range(MAX_NODES - 2))}
+    assert redact_json(body) == body
+    exact = {"s": "x" * MAX_STRING, "long": "y" * (MAX_STRING + 1)}
+    kept = redact_json(exact)
+    assert kept["s"] == "x" * MAX_STRING
+    assert kept["long"] == "y" * MAX_STRING + "..."
+
+
+@pytest.mark.parametrize(
+    ("body", "also", "expected"),
+    [
+        ({"password": "pw", "username": "u"}, (), ["pw"]),
+        ({"hash_secret": "s1", "url": "https://x"}, ("tok",), ["tok", "s1"]),
+        ({"token": 5, "refresh_token": "r"}, (None, ""), ["r"]),
+        (["password", "pw"], ("tok",), ["tok"]),
+        (None, (), []),
+    ],
+)
+def test_secret_values_are_what_a_body_sends_in_secret_fields(
+    body: object, also: tuple[str | None, ...], expected: list[str]
+) -> None:
+    assert secret_values(body, *also) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "secrets", "expected"),
+    [
+        ("bad pw-SECRET here", ["pw-SECRET"], "bad *** here"),
+        ("abc and abcd", ["abc", "abcd"], "abc and ***"),  # under four characters: kept
+        ("token-long token-longer", ["token-long", "token-longer"], "*** ***"),
+        ("nothing", [], "nothing"),
+    ],
+)
+def test_scrub_masks_known_secrets_longest_first(
+    text: str, secrets: list[str], expected: str
+) -> None:
+    assert scrub(text, secrets) == expected
+    assert redact_json({"m": text}, secrets=secrets) == {"m": expected}
+
+
+def test_text_with_an_at_sign_but_no_url_is_left_alone() -> None:
+    assert redact_text("mail me@example.com") == "mail me@example.com"
+    assert redact_text("see https://u:pw@h.test/") == "see https://***@h.test/"
