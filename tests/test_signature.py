@@ -18,7 +18,7 @@ from ewh_webhooks import (
     sign,
     verify_signature,
 )
-from ewh_webhooks.signature import check_webhook_secret
+from ewh_webhooks.signature import check_webhook_secret, webhook_secrets
 
 VECTORS = [
     (
@@ -243,3 +243,17 @@ def test_a_secret_is_checked_before_the_first_delivery(secret: object, message: 
 def test_a_usable_secret_or_list_of_them_passes_the_check() -> None:
     check_webhook_secret("s")
     check_webhook_secret([b"old", "new"])
+
+
+def test_webhook_secrets_keeps_every_form_as_a_tuple_of_keys() -> None:
+    assert webhook_secrets("new") == (b"new",)
+    assert webhook_secrets(s for s in ["new", b"old"]) == (b"new", b"old")  # a generator
+    with pytest.raises(InvalidArgumentError, match="not a mapping"):
+        webhook_secrets({"new": 1})
+
+
+def test_a_signature_header_of_the_wrong_type_is_named() -> None:
+    body = b"{}"
+    verify_signature(body, sign(body, "k").encode(), "k")  # bytes as sent on the wire
+    with pytest.raises(InvalidArgumentError, match="header must be a str, got int"):
+        verify_signature(body, 12345, "k")  # type: ignore[arg-type]
