@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from datetime import datetime
 
 import pytest
@@ -18,6 +19,7 @@ from ewh_webhooks.converter import (
     unstructure,
 )
 from ewh_webhooks.models import RawPage
+from ewh_webhooks.shapes import id_label, with_topic_parts
 
 HOOK = {
     "id": "6caeff6d-cd72-4fde-9d02-0704514ad917",
@@ -355,3 +357,87 @@ def test_a_page_that_does_not_fit_is_named_by_the_call() -> None:
     assert str(caught.value) == (
         "GET /webhooks/ does not fit Page: results[0]: expected a JSON object, got int"
     )
+
+
+def test_a_given_group_and_action_win_over_the_servers_topic() -> None:
+    data = {"group": "order", "action": "shipped", "topic": "stock.updated"}
+    assert with_topic_parts(data) == data
+    assert with_topic_parts({"group": "order", "topic": "stock.updated"}) == {
+        "group": "order",
+        "action": "updated",
+        "topic": "stock.updated",
+    }
+
+
+@pytest.mark.parametrize(
+    ("item_id", "label"),
+    [
+        ("h1", "(id 'h1')"),
+        ("x" * 80, f"(id {'x' * 80!r})"),  # exactly the limit: whole
+        ("x" * 81, f"(id {'x' * 80 + '...'!r})"),
+        ("y" * 500, f"(id {'y' * 80 + '...'!r})"),
+    ],
+)
+def test_an_absurdly_long_id_is_cut_in_error_labels(item_id: str, label: str) -> None:
+    assert id_label(item_id) == label
+
+
+@pytest.fixture
+def without_cattrs(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make any import of the cattrs converter fail: what must not need it, does not."""
+    monkeypatch.setitem(sys.modules, "ewh_webhooks.cattrs_converter", None)
+
+
+@pytest.mark.usefixtures("without_cattrs")
+@pytest.mark.parametrize(
+    ("exp", "iat"), [(3600.5, 1), (3600, 1.5), (None, None), (3600, None), (None, 2.0)]
+)
+def test_usual_tokens_are_read_without_cattrs(exp: float | None, iat: float | None) -> None:
+    data = {"token": "t", "refresh_token": None, "exp": exp, "iat": iat}
+    tokens = structure(data, Tokens, what="login")
+    assert tokens == Tokens(token="t", refresh_token=None, exp=exp, iat=iat)
+
+
+@pytest.mark.usefixtures("without_cattrs")
+def test_usual_webhooks_and_pages_are_read_and_written_without_cattrs() -> None:
+    assert structure_webhook(HOOK, what="w").id == HOOK["id"]
+    page = structure_page({"count": 2, "results": [HOOK, HOOK]}, what="p")
+    assert [hook.id for hook in page.results] == [HOOK["id"]] * 2
+    assert len(structure_items([HOOK], what="p")) == 1
+    assert unstructure(WebhookUpdate(group="order")) == {"group": "order"}
+
+
+@pytest.mark.parametrize("bad", ["soon", True, [1], {"s": 1}])
+@pytest.mark.parametrize("field", ["exp", "iat"])
+def test_token_times_that_are_not_numbers_are_refused(field: str, bad: object) -> None:
+    data = {"token": "t", "exp": 3600, "iat": 1, field: bad}
+    with pytest.raises(ResponseValidationError, match=field):
+        structure(data, Tokens, what="login")
+
+
+@pytest.mark.parametrize(
+    "data", [{"results": "no"}, {"results": [], "count": -1}, {"results": [{"id": 3}]}]
+)
+def test_a_page_that_does_not_fit_keeps_its_body(data: dict[str, object]) -> None:
+    with pytest.raises(ResponseValidationError) as caught:
+        structure_page(data, what="GET /webhooks/")
+    assert caught.value.body == data
+    with pytest.raises(ResponseValidationError) as caught:
+        structure_raw_page({**data, "results": 1, "token": "t"}, what="GET /webhooks/")
+    assert caught.value.body == {**data, "results": 1, "token": "***"}
+
+
+def test_other_models_unstructure_through_cattrs() -> None:
+    tokens = Tokens(token="t", refresh_token="r", exp=2.0, iat=1.0)
+    assert unstructure(tokens) == {"token": "t", "refresh_token": "r", "exp": 2.0, "iat": 1.0}
+    hook = structure_webhook(HOOK, what="w")
+    assert unstructure(hook)["id"] == HOOK["id"]
+
+
+def test_the_cattrs_converter_is_loaded_on_first_use() -> None:
+    import ewh_webhooks.converter as module
+
+    assert module.converter is cattrs_converter.converter
+    with pytest.raises(AttributeError) as caught:
+        module.nothing_here  # noqa: B018
+    assert str(caught.value) == "module 'ewh_webhooks.converter' has no attribute 'nothing_here'"

@@ -138,6 +138,8 @@ def test_secret_values_are_what_a_body_sends_in_secret_fields(
         ("bad pw-SECRET here", ["pw-SECRET"], "bad *** here"),
         ("abc and abcd", ["abc", "abcd"], "abc and ***"),  # under four characters: kept
         ("token-long token-longer", ["token-long", "token-longer"], "*** ***"),
+        # By length, not by value: "zzzz" sorts after "abzzzzcd" but is inside it.
+        ("key abzzzzcd", ["zzzz", "abzzzzcd"], "key ***"),
         ("nothing", [], "nothing"),
     ],
 )

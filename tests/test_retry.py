@@ -282,3 +282,10 @@ def test_the_fallback_pause_is_jittered_by_the_random_source() -> None:
     )
     assert pause == pytest.approx(backoff_delay(POLICY, 0, 1.0))
     assert pause < backoff_delay(POLICY, 0, 0.0)
+
+
+def test_the_fallback_pause_is_the_full_backoff_unless_a_random_source_is_given() -> None:
+    pause = throttle_pause(
+        POLICY, status=429, retry_after=None, decision=NOT_RETRIED, retries_done=2
+    )
+    assert pause == pytest.approx(backoff_delay(POLICY, 2, 0.0))

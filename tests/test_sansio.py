@@ -318,3 +318,34 @@ def test_a_body_that_fits_the_excerpt_exactly_is_quoted_whole() -> None:
 @pytest.mark.parametrize("body", [b"", b"<p>down</p>", b"[1]", b'{"message": "down"}'])
 def test_an_error_without_field_errors_has_an_empty_mapping_of_them(body: bytes) -> None:
     assert error_from_response(response(503, body)).errors == {}
+
+
+@pytest.mark.parametrize("name", ["Location", "content-location", "Content-Location"])
+def test_an_error_keeps_no_credentials_of_a_location_header(name: str) -> None:
+    headers = {name: "https://alice:pw@other.test/x?token=t", "X-Id": "7"}
+    error = error_from_response(response(404, b"", headers))
+    assert error.headers == {name: "https://alice:***@other.test/x?token=***", "X-Id": "7"}
+
+
+def test_other_headers_are_kept_exactly_as_sent() -> None:
+    # Only Location headers are URLs to redact: another value is never reparsed as one
+    # (a round trip through urlsplit would drop this bare "?").
+    headers = {"X-Cache-Key": "/webhooks/?", "Retry-After": "3"}
+    assert error_from_response(response(503, b"", headers)).headers == headers
+
+
+def test_a_field_error_that_is_not_text_is_shown_briefly() -> None:
+    errors = normalize_field_errors({"url": [["too", "long"], {"max": 200}], "n": 7})
+    assert errors == {"url": ["['too', 'long']", "{'max': 200}"], "n": ["7"]}
+
+
+@pytest.mark.parametrize(
+    ("page", "detail"),
+    [
+        (b"<title>Bad &amp; Ugly</title>", "Bad & Ugly"),
+        (b"<p>Tom &lt;3 Jerry</p>", "Tom <3 Jerry"),
+        (b"<title>Plain</title>", "Plain"),
+    ],
+)
+def test_an_html_pages_entities_are_unescaped(page: bytes, detail: str) -> None:
+    assert str(error_from_response(response(418, page))).endswith(f": {detail}")

@@ -227,3 +227,31 @@ class Forwarding:
 )
 def test_conforms_looks_members_up_as_a_call_would(obj: object, expected: bool) -> None:
     assert conforms(obj, Store) is expected
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        ("x" * 38, repr("x" * 38)),  # a repr of exactly 40 characters: whole
+        ("x" * 39, repr("x" * 39)[:40] + "..."),
+        (10**400, str(10**400)[:40] + "..."),
+    ],
+)
+def test_a_long_bad_number_of_seconds_is_shown_cut(value: object, shown: str) -> None:
+    with pytest.raises(InvalidArgumentError) as caught:
+        check_seconds(value, "timeout")
+    assert str(caught.value) == f"timeout must be a finite number > 0, got {shown}"
+
+
+@pytest.mark.parametrize(
+    ("webhook_id", "shown"),
+    [
+        ("a/" + "x" * 78, "a/" + "x" * 78),  # exactly 80 characters: whole
+        ("a/" + "x" * 79, "a/" + "x" * 78 + "..."),
+        ("a/" + "x" * 500, "a/" + "x" * 78 + "..."),
+    ],
+)
+def test_a_long_invalid_webhook_id_is_shown_cut(webhook_id: str, shown: str) -> None:
+    with pytest.raises(InvalidArgumentError) as caught:
+        webhook_path(webhook_id)
+    assert str(caught.value) == f"webhook id {shown!r} is not a valid id"
