@@ -141,6 +141,21 @@ async def test_undecodable_content_closes_the_connection_after_the_400(tmp_path:
             assert b"Connection: close" in answer
 
 
+async def test_a_body_too_large_closes_the_connection_after_the_413(tmp_path: Path) -> None:
+    # Its rest is never read: a keep-alive connection could not carry the next request
+    # (with aiohttp 3.10 the next delivery on it waited forever).
+    body = envelope()
+    async with receivers(tmp_path) as served:
+        for mode, one in served.items():
+            headers = {**signed(body, "evt-big"), "Content-Encoding": "gzip"}
+            async with one.session.post(one.url, data=_bomb(), headers=headers) as resp:
+                assert resp.status == 413, mode
+                assert resp.headers.get("Connection", "").lower() == "close", mode
+            headers = signed(body, "evt-next")
+            async with one.session.post(one.url, data=body, headers=headers) as resp:
+                assert resp.status == 200, mode
+
+
 # -- 2. the secret ---------------------------------------------------------------------
 
 

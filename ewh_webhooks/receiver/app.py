@@ -124,7 +124,9 @@ class WebhookReceiver:
         try:
             body = await read_body(request, self.max_body_size)
         except BodyTooLarge:
-            return answer(413, f"body larger than {self.max_body_size} bytes")
+            # The rest of the body is left unread: the connection cannot carry another
+            # request (aiohttp 3.10 would wait on it for the next one, forever).
+            return answer(413, f"body larger than {self.max_body_size} bytes", close=True)
         except BodyUnreadable as exc:
             log.warning("rejected a delivery: %s", exc)
             return answer(400, str(exc), close=True)
