@@ -4,6 +4,7 @@ has a test here that failed before its fix (issue: hardening against hostile inp
 from __future__ import annotations
 
 import asyncio
+import gzip
 import json
 import math
 import subprocess
@@ -144,9 +145,11 @@ def test_a_servers_huge_id_is_cut_short_in_messages() -> None:
 
 
 @asynccontextmanager
-async def serving(answers: dict[str, list[tuple[int, bytes]]]) -> AsyncIterator[str]:
-    """A loopback server answering each path with the next of its (status, body);
-    login answers tokens. For bodies too large for aioresponses."""
+async def serving(
+    answers: dict[str, list[tuple[int, bytes]]], headers: dict[str, str] | None = None
+) -> AsyncIterator[str]:
+    """A loopback server answering each path with the next of its (status, body), with
+    `headers`; login answers tokens. For bodies too large for aioresponses."""
     from aiohttp import web
 
     seen: dict[str, int] = {}
@@ -158,7 +161,9 @@ async def serving(answers: dict[str, list[tuple[int, bytes]]]) -> AsyncIterator[
         index = min(seen.get(request.path, 0), len(queue) - 1)
         seen[request.path] = index + 1
         status, body = queue[index]
-        return web.Response(status=status, body=body, content_type="application/json")
+        return web.Response(
+            status=status, body=body, content_type="application/json", headers=headers
+        )
 
     app = web.Application()
     app.router.add_route("*", "/{tail:.*}", handle)
@@ -569,65 +574,29 @@ async def test_a_chunked_response_larger_than_the_cap_is_refused() -> None:
         await runner.cleanup()
 
 
+GZIP = {"Content-Encoding": "gzip"}
+
+
 @pytest.mark.parametrize("status", [200, 500])
 async def test_a_gzip_body_that_inflates_past_the_cap_is_refused(status: int) -> None:
     # 50 KiB on the wire, 8 MiB inflated: Content-Length is the compressed size.
-    import gzip
-
-    from aiohttp import web
-
     bomb = gzip.compress(b'{"message": "' + b"x" * (8 << 20) + b'"}')
     assert len(bomb) < 64 * 1024
-
-    async def answer(request: web.Request) -> web.Response:
-        if request.path.startswith("/wms/auth/"):
-            return web.json_response(tokens())
-        return web.Response(
-            status=status,
-            body=bomb,
-            headers={"Content-Encoding": "gzip", "Content-Type": "application/json"},
-        )
-
-    app = web.Application()
-    app.router.add_route("*", "/{tail:.*}", answer)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", 0).start()
-    port = runner.addresses[0][1]
-    try:
-        async with make_client(
-            base_url=f"http://127.0.0.1:{port}", max_response_size=1 << 20, retry=no_retry()
-        ) as client:
-            with pytest.raises(ResponseValidationError, match="larger than 1048576 bytes"):
-                await client.webhooks.get(HOOK["id"])
-    finally:
-        await runner.cleanup()
+    async with (
+        serving({HOOK_PATH: [(status, bomb)]}, headers=GZIP) as base_url,
+        make_client(base_url=base_url, max_response_size=1 << 20, retry=no_retry()) as client,
+    ):
+        with pytest.raises(ResponseValidationError, match="larger than 1048576 bytes"):
+            await client.webhooks.get(HOOK["id"])
 
 
 async def test_a_small_gzip_body_is_read_whole() -> None:
-    import gzip
-
-    from aiohttp import web
-
-    async def answer(request: web.Request) -> web.Response:
-        if request.path.startswith("/wms/auth/"):
-            return web.json_response(tokens())
-        return web.Response(
-            body=gzip.compress(json.dumps(HOOK).encode()),
-            headers={"Content-Encoding": "gzip", "Content-Type": "application/json"},
-        )
-
-    app = web.Application()
-    app.router.add_route("*", "/{tail:.*}", answer)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", 0).start()
-    port = runner.addresses[0][1]
-    try:
-        async with make_client(base_url=f"http://127.0.0.1:{port}") as client:
-            assert (await client.webhooks.get(HOOK["id"])).id == HOOK["id"]
-    finally:
-        await runner.cleanup()
+    small = gzip.compress(json.dumps(HOOK).encode())
+    async with (
+        serving({HOOK_PATH: [(200, small)]}, headers=GZIP) as base_url,
+        make_client(base_url=base_url) as client,
+    ):
+        assert (await client.webhooks.get(HOOK["id"])).id == HOOK["id"]
 
 
 def test_the_response_cap_must_be_a_positive_integer() -> None:

@@ -13,6 +13,8 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 import redis.asyncio as aioredis
 from redis.asyncio.connection import BlockingConnectionPool, parse_url
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
 from redis.exceptions import NoScriptError, RedisError
 
 from ..errors import InvalidArgumentError, StoreError
@@ -91,6 +93,21 @@ class RedisConnection:
         self._options = options
         self._client: aioredis.Redis | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+
+    @classmethod
+    def for_quick_calls(cls, url: str, *, timeout: float, max_connections: int) -> RedisConnection:
+        """For one-command calls on a request's path (a dedup claim, a rate-limit slot):
+        each bounded by `timeout`, a broken pooled connection replaced by one immediate
+        retry (not redis-py's ten with backoff), at most `max_connections`, and a call
+        finding them all busy waiting up to `timeout` for one."""
+        return cls(
+            url,
+            socket_timeout=timeout,
+            socket_connect_timeout=timeout,
+            retry=Retry(NoBackoff(), 1),
+            max_connections=max_connections,
+            pool_wait=timeout,
+        )
 
     def __repr__(self) -> str:
         return f"RedisConnection({redact_url(self.url)!r})"

@@ -15,9 +15,6 @@ import math
 from collections.abc import Awaitable
 from typing import TypeVar
 
-from redis.asyncio.retry import Retry
-from redis.backoff import NoBackoff
-
 from ..dedup import DEFAULT_PENDING_TTL, DedupState
 from ..errors import InvalidArgumentError
 from ..validation import check_non_empty_str, check_positive_int, check_seconds
@@ -75,13 +72,10 @@ class RedisDedupStore:
             )
         self.ttl = float(ttl)
         self.key_prefix = key_prefix
-        self._redis = RedisConnection(
+        self._redis = RedisConnection.for_quick_calls(
             url,
-            socket_timeout=timeout,
-            socket_connect_timeout=timeout,
-            retry=Retry(NoBackoff(), 1),
+            timeout=timeout,
             max_connections=check_positive_int(max_connections, "RedisDedupStore.max_connections"),
-            pool_wait=timeout,
         )
 
     def __repr__(self) -> str:

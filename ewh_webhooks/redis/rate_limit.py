@@ -45,9 +45,6 @@ import time
 from collections.abc import Awaitable, Callable
 from types import TracebackType
 
-from redis.asyncio.retry import Retry
-from redis.backoff import NoBackoff
-
 from ..errors import InvalidArgumentError
 from ..limits import RateLimit
 from ..validation import check_non_empty_str, check_positive_int, check_seconds
@@ -119,13 +116,10 @@ class RedisRateLimit:
         self.period = float(period)
         self.margin = float(margin)
         self.key = key
-        self._redis = RedisConnection(
+        self._redis = RedisConnection.for_quick_calls(
             url,
-            socket_timeout=timeout,
-            socket_connect_timeout=timeout,
-            retry=Retry(NoBackoff(), 1),
+            timeout=timeout,
             max_connections=check_positive_int(max_connections, "RedisRateLimit.max_connections"),
-            pool_wait=timeout,
         )
         # The same rate in this process alone, for when Redis cannot be reached.
         self._local = RateLimit(max_requests, period, margin=self.margin, clock=clock, sleep=sleep)
